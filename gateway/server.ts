@@ -1,0 +1,15 @@
+import { loggerOptions } from '../shared/http/create-service-app.ts';
+import { runService } from '../shared/http/run-service.ts';
+import { resolveJwtKeys } from '../shared/jwt-keys.ts';
+import { buildApp } from './app.ts';
+
+await runService(
+  'gateway',
+  ({ config }) => config.GATEWAY_PORT,
+  ({ config }) =>
+    buildApp({
+      config,
+      keys: resolveJwtKeys(config, { needPrivateKey: false }),
+      logger: loggerOptions(config.LOG_LEVEL, config.LOG_PRETTY),
+    }),
+);

@@ -1,0 +1,26 @@
+// The common base of the auth, user and client workers: service app + pooled database + token verification.
+import type { FastifyInstance } from 'fastify';
+import type { ServiceConfig, ServiceName } from '../config-schema.ts';
+import type { JwtKeys } from '../jwt-keys.ts';
+import { accessTokenPlugin } from '../plugins/access-token.ts';
+import { databasePlugin } from '../plugins/database.ts';
+import { publicUserSchema } from '../schemas/user.ts';
+import { createServiceApp, type ServiceAppOptions } from './create-service-app.ts';
+
+export interface WorkerAppOptions extends Omit<ServiceAppOptions, 'service'> {
+  config: ServiceConfig;
+  keys: JwtKeys;
+}
+
+export async function buildWorkerApp(service: ServiceName, options: WorkerAppOptions): Promise<FastifyInstance> {
+  const app = createServiceApp({ ...options, service });
+  app.addSchema(publicUserSchema);
+  await app.register(databasePlugin, { service, config: options.config });
+  await app.register(accessTokenPlugin, {
+    keys: options.keys,
+    issuer: options.config.JWT_ISSUER,
+    audience: options.config.JWT_AUDIENCE,
+    ttlSeconds: options.config.ACCESS_TOKEN_TTL,
+  });
+  return app;
+}

@@ -1,0 +1,60 @@
+// The Fastify instance every service starts from: request ids, the one error shape, strict schemas.
+import { randomUUID } from 'node:crypto';
+import '@fastify/swagger'; // route schemas carry OpenAPI fields (summary, security)
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ServiceName } from '../config-schema.ts';
+import { errorBodySchema, installErrorHandling } from './error-handler.ts';
+
+/** An incoming x-request-id is kept only if it is short and plain; anything else gets a fresh id. */
+const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface ServiceAppOptions {
+  service: ServiceName;
+  /** A pino options object, `false` to silence, or an existing logger (tests capture lines this way). */
+  logger?: FastifyServerOptions['logger'];
+  loggerInstance?: FastifyServerOptions['loggerInstance'];
+}
+
+export function loggerOptions(level: string, pretty: boolean): FastifyServerOptions['logger'] {
+  return pretty
+    ? { level, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+    : { level };
+}
+
+export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    // Nothing may hang forever: a slow or stuck client is cut off.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    // Unknown properties are an error (mass assignment is refused, not silently stripped).
+    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: 'array', useDefaults: true } },
+  }) as unknown as FastifyInstance;
+
+  app.addSchema(errorBodySchema);
+  installErrorHandling(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.get(
+    '/health',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['status', 'service'],
+            properties: { status: { type: 'string' }, service: { type: 'string' } },
+          },
+        },
+      },
+    },
+    async () => ({ status: 'ok', service: options.service }),
+  );
+  return app;
+}

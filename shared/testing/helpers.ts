@@ -1,0 +1,37 @@
+// Builders tests share: a validated configuration pointed at the test stack, real apps, log capture.
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import type { ServiceConfig, ServiceName } from '../config-schema.ts';
+import { validateConfig } from '../env.ts';
+import { generateJwtKeyPair } from '../jwt-keys.ts';
+import { testStack } from './test-stack.ts';
+
+/** One key pair for the whole run, as the services of one deployment would share one. */
+export const testKeys = generateJwtKeyPair();
+
+export function testConfig(service: ServiceName, overrides: Record<string, string> = {}): ServiceConfig {
+  return validateConfig(service, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: testStack().pooledUrl,
+    DIRECT_URL: testStack().directUrl,
+    DB_POOL_SIZE: '2',
+    DB_POOL_TIMEOUT: '5',
+    ...overrides,
+  });
+}
+
+/** A pino logger whose lines tests can read back. */
+export function captureLogs() {
+  const lines: { level: number; msg: string; [key: string]: unknown }[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      callback();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines, messages: () => lines.map((line) => line.msg) };
+}
+
+export const uniqueEmail = (label = 'user') =>
+  `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.test`;

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { AuthEmailTaken } from '../../../shared/http/errors.ts';
+import type { UserRepository } from '../../../shared/repositories/user-repository.ts';
+import { hashPassword } from '../passwords.ts';
+import type { TokenIssuer } from '../token-issuer.ts';
+import { authResponseSchema, credentialsProperties, errorResponses } from './schemas.ts';
+
+interface RegisterBody {
+  email: string;
+  password: string;
+  name: string;
+}
+
+export function registerRoute(app: FastifyInstance, deps: { users: UserRepository; tokens: TokenIssuer }) {
+  app.post<{ Body: RegisterBody }>(
+    '/api/v1/auth/register',
+    {
+      schema: {
+        summary: 'Create an account and log in',
+        body: {
+          type: 'object',
+          required: ['email', 'password', 'name'],
+          additionalProperties: false,
+          properties: { ...credentialsProperties, name: { type: 'string', minLength: 1, maxLength: 100 } },
+        },
+        response: { 201: authResponseSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { email, password, name } = request.body;
+      const user = await deps.users.create({ email, name: name.trim(), passwordHash: await hashPassword(password) });
+      if (!user) throw new AuthEmailTaken();
+      const tokens = await deps.tokens.issueForNewLogin(user);
+      return reply.code(201).send({ user, ...tokens });
+    },
+  );
+}

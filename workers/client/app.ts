@@ -1,0 +1,19 @@
+// The client worker: client records, each visible only to its owner.
+import type { FastifyInstance } from 'fastify';
+import { buildWorkerApp, type WorkerAppOptions } from '../../shared/http/build-worker-app.ts';
+import { createClientRepository } from './client-repository.ts';
+import { createClientRoute } from './routes/create-client.ts';
+import { listClientsRoute } from './routes/list-clients.ts';
+import { clientSchema } from './routes/schemas.ts';
+
+export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstance> {
+  const app = await buildWorkerApp('client', options);
+  app.addSchema(clientSchema);
+  const clients = createClientRepository(app.db.prisma);
+  await app.register(async (authenticated) => {
+    authenticated.addHook('onRequest', authenticated.authenticate);
+    listClientsRoute(authenticated, { clients });
+    createClientRoute(authenticated, { clients });
+  });
+  return app;
+}
