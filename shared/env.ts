@@ -161,3 +161,19 @@ export function loadServiceConfig(service: ServiceName, options: LoadConfigOptio
     overrideWarnings: merged.overrides.filter((o) => watched.has(o.key)).map(describeOverride),
   };
 }
+
+/**
+ * Configuration for the repository's own tools (dev runner, migrations, seed, doctor): the root
+ * `.env` and the process environment, nothing service-specific and nothing required.
+ */
+export function loadToolConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const layers = readServiceEnvLayers('gateway', options).filter((layer) => layer.name !== 'gateway/.env');
+  const merged = mergeEnvLayers(layers, CONFIG_KEYS);
+  return {
+    service: 'gateway',
+    config: validateConfig('gateway', merged.values, merged.sources),
+    sources: merged.sources,
+    overrides: merged.overrides,
+    overrideWarnings: [],
+  };
+}

@@ -2,7 +2,7 @@
 // hold only the public key, so a compromised user or client worker cannot mint tokens (an HMAC
 // secret would have to be shared with every verifier).
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceConfig } from './config-schema.ts';
 import { ConfigError, REPOSITORY_ROOT } from './env.ts';
@@ -24,7 +24,7 @@ export function generateJwtKeyPair(): Required<JwtKeys> {
 const pem = (value: string) => value.replace(/\\n/g, '\n');
 
 /**
- * Configured keys win. In development they are generated once into `.data/dev-keys/` (ignored by
+ * Configured keys win. In development a pair is generated once into `.data/dev-keys/` (ignored by
  * git) so all local processes agree; in production missing keys stop the service.
  */
 export function resolveJwtKeys(
@@ -43,17 +43,28 @@ export function resolveJwtKeys(
         '(PEM, Ed25519; development generates a pair under .data/dev-keys)',
     );
   }
-  const dir = join(options.rootDir ?? REPOSITORY_ROOT, '.data', 'dev-keys');
-  const privatePath = join(dir, 'jwt-ed25519-private.pem');
-  const publicPath = join(dir, 'jwt-ed25519-public.pem');
-  if (!existsSync(privatePath) || !existsSync(publicPath)) {
-    const pair = generateJwtKeyPair();
+  const pair = readOrCreateDevelopmentKeyPair(join(options.rootDir ?? REPOSITORY_ROOT, '.data', 'dev-keys'));
+  return { privateKey: options.needPrivateKey ? pair.privateKey : undefined, publicKey: pair.publicKey };
+}
+
+/**
+ * Several processes may start at once (compose starts the workers together): the pair is written to
+ * a temporary file and hard-linked into place, which fails if another process got there first; the
+ * loser then reads the winner's pair, so every process ends up with the same keys.
+ */
+function readOrCreateDevelopmentKeyPair(dir: string): Required<JwtKeys> {
+  const path = join(dir, 'jwt-ed25519.json');
+  if (!existsSync(path)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(privatePath, pair.privateKey, { mode: 0o600 });
-    writeFileSync(publicPath, pair.publicKey);
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(generateJwtKeyPair()), { mode: 0o600 });
+    try {
+      linkSync(temporary, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(temporary);
+    }
   }
-  return {
-    privateKey: options.needPrivateKey ? readFileSync(privatePath, 'utf8') : undefined,
-    publicKey: readFileSync(publicPath, 'utf8'),
-  };
+  return JSON.parse(readFileSync(path, 'utf8'));
 }

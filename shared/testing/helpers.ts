@@ -1,5 +1,6 @@
 // Builders tests share: a validated configuration pointed at the test stack, real apps, log capture.
 import { Writable } from 'node:stream';
+import { createSigner } from 'fast-jwt';
 import pino from 'pino';
 import type { ServiceConfig, ServiceName } from '../config-schema.ts';
 import { validateConfig } from '../env.ts';
@@ -35,3 +36,18 @@ export function captureLogs() {
 
 export const uniqueEmail = (label = 'user') =>
   `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+
+/** An access token as the auth worker would sign it, for testing workers on their own. */
+export function signTestToken(
+  claims: { sub: string; role?: 'USER' | 'ADMIN' },
+  overrides: Record<string, unknown> = {},
+) {
+  return createSigner({
+    key: testKeys.privateKey,
+    algorithm: 'EdDSA',
+    iss: 'poolwise-auth',
+    aud: 'poolwise-api',
+    expiresIn: 60_000,
+    ...overrides,
+  })({ role: 'USER', ...claims });
+}

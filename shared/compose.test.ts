@@ -1,0 +1,99 @@
+// No Docker engine runs on our machines, so compose.yaml is checked by reading it: the services,
+// ports and environment must line up with what the code reads.
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { CONFIG_KEYS } from './config-schema.ts';
+import { buildPooledDatabaseConfig } from './db-config.ts';
+import { REPOSITORY_ROOT, validateConfig } from './env.ts';
+
+interface ComposeService {
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+}
+const compose = parse(readFileSync(join(REPOSITORY_ROOT, 'compose.yaml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const services = compose.services;
+const APP_SERVICES = {
+  auth: 'workers/auth/server.ts',
+  user: 'workers/user/server.ts',
+  client: 'workers/client/server.ts',
+  gateway: 'gateway/server.ts',
+};
+
+describe('compose.yaml', () => {
+  test('has the whole topology, each part with a health check', () => {
+    for (const name of ['postgres', 'pgbouncer', 'pgbouncer-session', 'redis', ...Object.keys(APP_SERVICES)]) {
+      expect(services[name], name).toBeDefined();
+      expect(services[name]?.healthcheck, `${name} healthcheck`).toBeDefined();
+    }
+  });
+
+  test('each app service runs its own server.ts without Bun’s automatic .env loading', () => {
+    for (const [name, entry] of Object.entries(APP_SERVICES)) {
+      expect(services[name]?.command).toEqual(['bun', '--no-env-file', entry]);
+    }
+  });
+
+  test('only the gateway publishes a port, the one it listens on', () => {
+    const published = Object.entries(services).filter(([, service]) => service.ports?.length);
+    expect(published.map(([name]) => name)).toEqual(['gateway']);
+    const gatewayPort = services.gateway?.environment?.GATEWAY_PORT;
+    expect(services.gateway?.ports).toEqual([`${gatewayPort}:${gatewayPort}`]);
+  });
+
+  test('every environment name is one the configuration schema knows, and every value validates', () => {
+    for (const name of Object.keys(APP_SERVICES)) {
+      const env = services[name]?.environment ?? {};
+      for (const key of Object.keys(env)) expect(CONFIG_KEYS, `${name}: ${key}`).toContain(key);
+      expect(() => validateConfig(name as 'auth', env)).not.toThrow();
+    }
+  });
+
+  test('workers reach PostgreSQL through the transaction pooler; DIRECT_URL is the database itself', () => {
+    const pooler = services.pgbouncer?.environment ?? {};
+    expect(pooler.POOL_MODE).toBe('transaction');
+    for (const name of ['auth', 'user', 'client']) {
+      const env = services[name]?.environment ?? {};
+      const runtime = buildPooledDatabaseConfig({ databaseUrl: env.DATABASE_URL as string });
+      expect(runtime.mode, name).toBe('transaction');
+      expect(runtime.host).toBe('pgbouncer');
+      expect(String(runtime.port)).toBe(pooler.LISTEN_PORT as string);
+      const direct = new URL(env.DIRECT_URL as string);
+      expect(direct.hostname).toBe('postgres');
+    }
+  });
+
+  test('the gateway’s upstream URLs point at the workers’ ports', () => {
+    const env = services.gateway?.environment ?? {};
+    expect(env.AUTH_SERVICE_URL).toBe(`http://auth:${env.AUTH_PORT}`);
+    expect(env.USER_SERVICE_URL).toBe(`http://user:${env.USER_PORT}`);
+    expect(env.CLIENT_SERVICE_URL).toBe(`http://client:${env.CLIENT_PORT}`);
+  });
+
+  test('PostgreSQL is capped like a free tier and the pools fit inside it', () => {
+    const command = services.postgres?.command?.join(' ') ?? '';
+    const maxConnections = Number(/max_connections=(\d+)/.exec(command)?.[1]);
+    expect(maxConnections).toBeLessThanOrEqual(30);
+    const serverPool = Number(services.pgbouncer?.environment?.DEFAULT_POOL_SIZE);
+    const sessionPool = Number(services['pgbouncer-session']?.environment?.DEFAULT_POOL_SIZE);
+    expect(serverPool).toBeLessThan(maxConnections);
+    expect(sessionPool).toBeLessThanOrEqual(maxConnections);
+    const workerPools = ['auth', 'user', 'client'].map((name) => Number(services[name]?.environment?.DB_POOL_SIZE));
+    expect(workerPools.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(
+      Number(services.pgbouncer?.environment?.MAX_CLIENT_CONN),
+    );
+  });
+
+  test('the session-mode pool reproduces the incident’s cap of 15 clients', () => {
+    const session = services['pgbouncer-session']?.environment ?? {};
+    expect(session.POOL_MODE).toBe('session');
+    expect(session.MAX_CLIENT_CONN).toBe('15');
+  });
+});

@@ -1,0 +1,86 @@
+// The database `bun run dev` runs against: the configured one, or an embedded PostgreSQL kept in
+// .data/postgres with a transaction-mode PgBouncer in front when the binary is there, so local
+// development has the production topology.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServiceConfig } from '../config-schema.ts';
+import { REPOSITORY_ROOT } from '../env.ts';
+import { applyMigrations } from '../migrations/apply-migrations.ts';
+import { chooseMigrationAddress } from '../migrations/migration-address.ts';
+import { findPgBouncerBinary, startPgBouncer } from '../stack/pgbouncer.ts';
+import { createDatabase, startEmbeddedPostgres } from '../stack/postgres.ts';
+import { findFreePort, isPortOpen } from '../stack/processes.ts';
+
+export interface DevDatabase {
+  /** Set for the services' environment when the runner provides the database itself. */
+  env: Record<string, string>;
+  /** True when the database was just created, so demo data should be seeded. */
+  fresh: boolean;
+  stop(): Promise<void>;
+}
+
+const EMBEDDED_PORT = 54329;
+const POOLER_PORT = 6543;
+const DATABASE_NAME = 'poolwise';
+
+async function portOrFree(preferred: number): Promise<number> {
+  return (await isPortOpen(preferred)) ? findFreePort() : preferred;
+}
+
+export async function prepareDevDatabase(config: ServiceConfig, say: (line: string) => void): Promise<DevDatabase> {
+  if (config.DATABASE_URL) {
+    say('Using the configured DATABASE_URL.');
+    const { url, problem } = chooseMigrationAddress(config);
+    if (url) {
+      const applied = await applyMigrations(url);
+      say(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'Migrations: up to date.');
+    } else {
+      say(`Not migrating: ${problem}`);
+    }
+    return { env: {}, fresh: false, stop: async () => {} };
+  }
+
+  const dataDir = join(REPOSITORY_ROOT, '.data', 'postgres');
+  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  say(`No DATABASE_URL configured: ${fresh ? 'creating' : 'starting'} an embedded PostgreSQL in .data/postgres.`);
+  const postgres = await startEmbeddedPostgres({
+    dataDir,
+    port: await portOrFree(EMBEDDED_PORT),
+    persistent: true,
+    maxConnections: 20, // like a free tier, so pool mistakes show up locally
+  });
+  await createDatabase(postgres, DATABASE_NAME);
+  const directUrl = postgres.urlFor(DATABASE_NAME);
+  const applied = await applyMigrations(directUrl);
+  say(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'Migrations: up to date.');
+
+  if (!findPgBouncerBinary()) {
+    say(
+      'NOTICE: pgbouncer is not installed, so the services connect DIRECTLY to PostgreSQL. ' +
+        'Install it (apt-get install pgbouncer / brew install pgbouncer) to run behind a transaction pooler as in production.',
+    );
+    return {
+      env: { DATABASE_URL: directUrl, DIRECT_URL: directUrl },
+      fresh,
+      stop: () => postgres.stop(),
+    };
+  }
+  const pooler = await startPgBouncer({
+    upstream: postgres,
+    databases: [DATABASE_NAME],
+    poolMode: 'transaction',
+    poolSize: 10,
+    maxClientConn: 500,
+    port: await portOrFree(POOLER_PORT),
+  });
+  say(`PgBouncer (transaction mode) listens on 127.0.0.1:${pooler.port} in front of it.`);
+  // PgBouncer logs in upstream itself (auth_type any), so the pooled URL carries no password.
+  return {
+    env: { DATABASE_URL: pooler.urlFor(DATABASE_NAME), DIRECT_URL: directUrl, DB_POOL_MODE: 'transaction' },
+    fresh,
+    async stop() {
+      await pooler.stop();
+      await postgres.stop();
+    },
+  };
+}
