@@ -60,6 +60,8 @@ export const configJsonSchema = {
     ACCESS_TOKEN_TTL: { type: 'integer', minimum: 30, maximum: 900, default: 900 },
     REFRESH_TOKEN_TTL: { type: 'integer', minimum: 300, maximum: 7776000, default: 2592000 },
 
+    DEV_DATA_DIR: { type: 'string', minLength: 1 },
+
     SEED_ADMIN_EMAIL: { type: 'string', format: 'email-ish', default: 'admin@poolwise.local' },
     SEED_ADMIN_PASSWORD: { type: 'string', minLength: 8, maxLength: 128 },
   },
@@ -111,6 +113,8 @@ export interface ServiceConfig {
   JWT_AUDIENCE: string;
   ACCESS_TOKEN_TTL: number;
   REFRESH_TOKEN_TTL: number;
+  /** Where `bun run dev` keeps its embedded PostgreSQL (default `.data`). */
+  DEV_DATA_DIR?: string;
   SEED_ADMIN_EMAIL: string;
   SEED_ADMIN_PASSWORD?: string;
 }

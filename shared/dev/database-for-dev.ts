@@ -40,9 +40,9 @@ export async function prepareDevDatabase(config: ServiceConfig, say: (line: stri
     return { env: {}, fresh: false, stop: async () => {} };
   }
 
-  const dataDir = join(REPOSITORY_ROOT, '.data', 'postgres');
+  const dataDir = join(config.DEV_DATA_DIR ?? join(REPOSITORY_ROOT, '.data'), 'postgres');
   const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
-  say(`No DATABASE_URL configured: ${fresh ? 'creating' : 'starting'} an embedded PostgreSQL in .data/postgres.`);
+  say(`No DATABASE_URL configured: ${fresh ? 'creating' : 'starting'} an embedded PostgreSQL in ${dataDir}.`);
   const postgres = await startEmbeddedPostgres({
     dataDir,
     port: await portOrFree(EMBEDDED_PORT),

@@ -31,6 +31,7 @@ describe('the pooled database at start', () => {
     const attempt = clientWorker({
       NODE_ENV: 'production',
       DATABASE_URL: 'postgresql://app:pw@aws-0-eu-central-1.pooler.supabase.com:5432/postgres',
+      DIRECT_URL: 'postgresql://app:pw@db.abcdefgh.supabase.co:5432/postgres',
     });
     await expect(attempt).rejects.toThrow(/SESSION-mode pooler.*port 6543/s);
   });

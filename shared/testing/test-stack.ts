@@ -26,7 +26,10 @@ export interface TestStack {
   redis: RunningRedis;
 }
 
-/** Where tests find PostgreSQL: TEST_POSTGRES_URL, else the machine's server on the default port. */
+/**
+ * Where tests find PostgreSQL: TEST_POSTGRES_URL, else the machine's server on the default port, else
+ * an embedded one (TEST_POSTGRES=embedded forces that).
+ */
 const DEFAULT_SERVER_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 let current: TestStack | undefined;
@@ -39,7 +42,7 @@ export function testStack(): TestStack {
 
 export async function provisionTestStack(): Promise<TestStack> {
   const serverUrl = process.env.TEST_POSTGRES_URL ?? DEFAULT_SERVER_URL;
-  let postgres = await useExistingPostgres(serverUrl);
+  let postgres = process.env.TEST_POSTGRES === 'embedded' ? undefined : await useExistingPostgres(serverUrl);
   if (!postgres) {
     if (process.env.TEST_POSTGRES_URL) throw new Error(`TEST_POSTGRES_URL=${serverUrl} does not answer`);
     embeddedDir = mkdtempSync(join(tmpdir(), 'poolwise-test-pg-'));

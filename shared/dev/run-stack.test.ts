@@ -1,0 +1,89 @@
+// `bun run dev` as a newcomer runs it: nothing configured, so it starts an embedded PostgreSQL with
+// PgBouncer in front, migrates, seeds, starts four processes; the walking slice works through the
+// gateway; Ctrl-C (SIGINT) stops everything and exits 0.
+import { afterAll, describe, expect, test } from 'bun:test';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPOSITORY_ROOT } from '../env.ts';
+import { findFreePort, isPortOpen, stopChild } from '../stack/processes.ts';
+import { call } from '../testing/running-system.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'poolwise-dev-'));
+let runner: ChildProcess | undefined;
+afterAll(async () => {
+  if (runner) await stopChild(runner, 'SIGINT', 15_000);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Collects everything the runner prints; `waitFor` resolves once a pattern has appeared. */
+function watchOutput(child: ChildProcess) {
+  let text = '';
+  let exitCode: number | null | undefined;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  child.once('exit', (code) => {
+    exitCode = code;
+  });
+  return async (pattern: RegExp, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(text)) {
+      if (exitCode !== undefined) throw new Error(`dev runner exited (${exitCode}):\n${text}`);
+      if (Date.now() > deadline) throw new Error(`nothing matched ${pattern} in:\n${text}`);
+      await Bun.sleep(50);
+    }
+  };
+}
+
+describe('bun run dev', () => {
+  test('starts the whole system from nothing, serves the walking slice, and stops cleanly on Ctrl-C', async () => {
+    const [gateway, auth, user, client] = await Promise.all([
+      findFreePort(),
+      findFreePort(),
+      findFreePort(),
+      findFreePort(),
+    ]);
+    runner = spawn('bun', ['run', 'dev'], {
+      cwd: REPOSITORY_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        DEV_DATA_DIR: dataDir,
+        GATEWAY_PORT: String(gateway),
+        AUTH_PORT: String(auth),
+        USER_PORT: String(user),
+        CLIENT_PORT: String(client),
+        LOG_PRETTY: 'false',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const waitFor = watchOutput(runner);
+    // All four services up: the gateway and three workers listening, each worker saying its mode.
+    for (const port of [gateway, auth, user, client]) {
+      await waitFor(new RegExp(`Server listening at http://127\\.0\\.0\\.1:${port}`), 60_000);
+    }
+    for (const service of ['AuthService', 'UserService', 'ClientService']) {
+      await waitFor(new RegExp(`\\[${service}\\] Using TRANSACTION POOLER \\(PgBouncer\\) connection`), 1_000);
+    }
+
+    const base = `http://127.0.0.1:${gateway}`;
+    const login = await call(base, 'POST', '/api/v1/auth/login', {
+      body: { email: 'demo@poolwise.local', password: 'dev-only-demo-password' },
+    });
+    expect(login.status).toBe(200);
+    const list = await call(base, 'GET', '/api/v1/clients?page=1&limit=20', { token: login.body.accessToken });
+    expect(list.status).toBe(200);
+    expect(list.body.meta.total).toBe(25);
+
+    const exited = new Promise<number | null>((resolve) => runner?.once('exit', (code) => resolve(code)));
+    runner.kill('SIGINT');
+    expect(await exited).toBe(0);
+    runner = undefined;
+    for (const port of [gateway, auth, user, client]) expect(await isPortOpen(port)).toBe(false);
+  }, 90_000);
+});
