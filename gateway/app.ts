@@ -4,6 +4,8 @@ import type { ServiceConfig } from '../shared/config-schema.ts';
 import { createServiceApp, type ServiceAppOptions } from '../shared/http/create-service-app.ts';
 import type { JwtKeys } from '../shared/jwt-keys.ts';
 import { accessTokenPlugin } from '../shared/plugins/access-token.ts';
+import { CREDENTIAL_ROUTES, rateLimitPlugin } from '../shared/plugins/rate-limits.ts';
+import { registerCombinedOpenApi } from './openapi-document.ts';
 import { forwardToUpstream, type Upstream } from './upstream-proxy.ts';
 
 export interface GatewayAppOptions extends Omit<ServiceAppOptions, 'service'> {
@@ -26,7 +28,13 @@ export function upstreamsFrom(config: ServiceConfig): Record<string, Upstream> {
 
 export async function buildApp(options: GatewayAppOptions): Promise<FastifyInstance> {
   const { config } = options;
-  const app = createServiceApp({ ...options, service: 'gateway' });
+  const app = await createServiceApp({ ...options, service: 'gateway', trustProxyHops: config.TRUST_PROXY_HOPS ?? 0 });
+  // The general per-address limit; login, register and refresh get stricter ones below.
+  await app.register(rateLimitPlugin, {
+    global: true,
+    max: config.RATE_LIMIT_MAX,
+    windowSeconds: config.RATE_LIMIT_WINDOW,
+  });
   await app.register(accessTokenPlugin, {
     keys: { publicKey: options.keys.publicKey },
     issuer: config.JWT_ISSUER,
@@ -35,7 +43,9 @@ export async function buildApp(options: GatewayAppOptions): Promise<FastifyInsta
   });
   const timeoutMs = config.UPSTREAM_TIMEOUT * 1000;
 
-  for (const [prefix, upstream] of Object.entries(upstreamsFrom(config))) {
+  const upstreams = upstreamsFrom(config);
+  registerCombinedOpenApi(app, Object.values(upstreams));
+  for (const [prefix, upstream] of Object.entries(upstreams)) {
     await app.register(async (scope) => {
       // Bodies pass through as bytes: the worker parses and validates them, not the gateway.
       scope.removeAllContentTypeParsers();
@@ -46,6 +56,11 @@ export async function buildApp(options: GatewayAppOptions): Promise<FastifyInsta
       });
       const handler = (request: FastifyRequest, reply: Parameters<typeof forwardToUpstream>[1]) =>
         forwardToUpstream(request, reply, upstream, timeoutMs);
+      if (prefix === 'auth') {
+        // Credential routes: a stricter per-address limit here, a per-account one in the auth worker.
+        const perAddress = { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW * 1000 };
+        for (const path of CREDENTIAL_ROUTES) scope.post(path, { config: { rateLimit: perAddress } }, handler);
+      }
       scope.all(`/api/v1/${prefix}`, handler);
       scope.all(`/api/v1/${prefix}/*`, handler);
     });

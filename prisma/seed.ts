@@ -3,7 +3,7 @@
 
 import { buildPooledDatabaseConfig, openPooledDatabase } from '../shared/db.ts';
 import { loadToolConfig } from '../shared/env.ts';
-import { hashPassword } from '../workers/auth/passwords.ts';
+import { hashPassword } from '../shared/passwords.ts';
 
 const { config } = loadToolConfig();
 if (config.NODE_ENV === 'production') {

@@ -43,6 +43,12 @@ export const configJsonSchema = {
     CLIENT_SERVICE_URL: httpUrl,
     UPSTREAM_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 10 },
 
+    TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10 },
+    RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 10000000, default: 600 },
+    RATE_LIMIT_WINDOW: { type: 'integer', minimum: 1, maximum: 86400, default: 60 },
+    AUTH_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 1000000, default: 20 },
+    AUTH_ACCOUNT_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 1000000, default: 5 },
+
     DATABASE_URL: { type: 'string', format: 'postgres-url' },
     DIRECT_URL: { type: 'string', format: 'postgres-url' },
     DB_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 100 },
@@ -99,6 +105,12 @@ export interface ServiceConfig {
   USER_SERVICE_URL?: string;
   CLIENT_SERVICE_URL?: string;
   UPSTREAM_TIMEOUT: number;
+  /** Proxies in front of this service whose X-Forwarded-For is trusted (workers: 1, the gateway). */
+  TRUST_PROXY_HOPS?: number;
+  RATE_LIMIT_MAX: number;
+  RATE_LIMIT_WINDOW: number;
+  AUTH_RATE_LIMIT_MAX: number;
+  AUTH_ACCOUNT_RATE_LIMIT_MAX: number;
   DATABASE_URL?: string;
   DIRECT_URL?: string;
   DB_POOL_SIZE?: number;

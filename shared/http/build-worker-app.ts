@@ -13,7 +13,7 @@ export interface WorkerAppOptions extends Omit<ServiceAppOptions, 'service'> {
 }
 
 export async function buildWorkerApp(service: ServiceName, options: WorkerAppOptions): Promise<FastifyInstance> {
-  const app = createServiceApp({ ...options, service });
+  const app = await createServiceApp({ ...options, service, trustProxyHops: options.config.TRUST_PROXY_HOPS ?? 1 });
   app.addSchema(publicUserSchema);
   await app.register(databasePlugin, { service, config: options.config });
   await app.register(accessTokenPlugin, {

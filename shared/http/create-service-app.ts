@@ -1,8 +1,8 @@
 // The Fastify instance every service starts from: request ids, the one error shape, strict schemas.
 import { randomUUID } from 'node:crypto';
-import '@fastify/swagger'; // route schemas carry OpenAPI fields (summary, security)
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ServiceName } from '../config-schema.ts';
+import { registerOpenApi } from '../plugins/openapi.ts';
 import { errorBodySchema, installErrorHandling } from './error-handler.ts';
 
 /** An incoming x-request-id is kept only if it is short and plain; anything else gets a fresh id. */
@@ -13,6 +13,11 @@ export interface ServiceAppOptions {
   /** A pino options object, `false` to silence, or an existing logger (tests capture lines this way). */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /**
+   * How many proxies in front are trusted for the client address (X-Forwarded-For). Workers sit
+   * behind exactly one, the gateway, which appends the address it saw; 0 for a public gateway.
+   */
+  trustProxyHops?: number;
 }
 
 export function loggerOptions(level: string, pretty: boolean): FastifyServerOptions['logger'] {
@@ -21,9 +26,10 @@ export function loggerOptions(level: string, pretty: boolean): FastifyServerOpti
     : { level };
 }
 
-export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
+export async function createServiceApp(options: ServiceAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    trustProxy: (_address: string, hop: number) => hop < (options.trustProxyHops ?? 0),
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -37,6 +43,8 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   app.addSchema(errorBodySchema);
+  // The gateway serves a merged document of its own (gateway/openapi-document.ts).
+  await registerOpenApi(app, options.service, options.service !== 'gateway');
   installErrorHandling(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -45,6 +53,7 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     '/health',
     {
       schema: {
+        summary: 'Liveness of this service',
         response: {
           200: {
             type: 'object',

@@ -15,6 +15,17 @@ export const AuthTokenInvalid = createError('AUTH_TOKEN_INVALID', 'The access to
 export const AuthInvalidCredentials = createError('AUTH_INVALID_CREDENTIALS', 'Email or password is incorrect', 401);
 export const AuthEmailTaken = createError('AUTH_EMAIL_TAKEN', 'An account with this email already exists', 409);
 export const AuthAccountDisabled = createError('AUTH_ACCOUNT_DISABLED', 'This account is disabled', 403);
+export const AuthRefreshInvalid = createError(
+  'AUTH_REFRESH_INVALID',
+  'The refresh token is invalid, expired or revoked',
+  401,
+);
+export const AuthRefreshReused = createError(
+  'AUTH_REFRESH_REUSED',
+  'This refresh token was already used; the session has been ended for safety',
+  401,
+);
+export const AuthPasswordIncorrect = createError('AUTH_PASSWORD_INCORRECT', 'The current password is incorrect', 401);
 export const Forbidden = createError('FORBIDDEN', 'You are not allowed to do this', 403);
 export const RateLimited = createError('RATE_LIMITED', 'Too many requests, retry after %s seconds', 429);
 

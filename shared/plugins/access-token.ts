@@ -12,6 +12,8 @@ export type Role = 'USER' | 'ADMIN';
 export interface AccessTokenClaims {
   sub: string;
   role: Role;
+  /** The refresh-token family (login session) this token was issued in: what logout revokes. */
+  sid?: string;
 }
 
 declare module '@fastify/jwt' {
@@ -46,7 +48,8 @@ export const accessTokenPlugin = fp<AccessTokenPluginOptions>(
         algorithm: ACCESS_TOKEN_ALGORITHM,
         iss: options.issuer,
         aud: options.audience,
-        expiresIn: options.ttlSeconds * 1000,
+        // A string with its unit: a bare number here has meant seconds in one library and milliseconds in another.
+        expiresIn: `${options.ttlSeconds}s`,
       },
       verify: {
         algorithms: [ACCESS_TOKEN_ALGORITHM],

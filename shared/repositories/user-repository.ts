@@ -1,5 +1,13 @@
 // Users, for the auth and user workers. Routes call this, never Prisma directly.
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
+
+export interface UserListQuery {
+  page: number;
+  limit: number;
+  search?: string;
+  role?: 'USER' | 'ADMIN';
+  status?: 'ACTIVE' | 'DISABLED';
+}
 
 /** Columns any response may show; the password hash is fetched only where it is checked. */
 const publicUserColumns = {
@@ -38,6 +46,38 @@ export function createUserRepository(prisma: PrismaClient) {
     },
     findById(id: string) {
       return prisma.user.findUnique({ where: { id }, select: publicUserColumns });
+    },
+    findWithPasswordHash(id: string) {
+      return prisma.user.findUnique({ where: { id }, select: { ...publicUserColumns, passwordHash: true } });
+    },
+    async list(query: UserListQuery) {
+      const where: Prisma.UserWhereInput = {};
+      if (query.role) where.role = query.role;
+      if (query.status) where.status = query.status;
+      if (query.search) {
+        const contains = { contains: query.search, mode: 'insensitive' as const };
+        where.OR = [{ email: contains }, { name: contains }];
+      }
+      const [rows, total] = await Promise.all([
+        prisma.user.findMany({
+          where,
+          select: publicUserColumns,
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          skip: (query.page - 1) * query.limit,
+          take: query.limit,
+        }),
+        prisma.user.count({ where }),
+      ]);
+      return { rows, total };
+    },
+    /** Returns undefined when no such user exists. */
+    async update(id: string, data: Prisma.UserUpdateInput) {
+      try {
+        return await prisma.user.update({ where: { id }, data, select: publicUserColumns });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'P2025') return undefined;
+        throw error;
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 // Builders tests share: a validated configuration pointed at the test stack, real apps, log capture.
 import { Writable } from 'node:stream';
 import { createSigner } from 'fast-jwt';
+import pg from 'pg';
 import pino from 'pino';
 import type { ServiceConfig, ServiceName } from '../config-schema.ts';
 import { validateConfig } from '../env.ts';
@@ -50,4 +51,15 @@ export function signTestToken(
     expiresIn: 60_000,
     ...overrides,
   })({ role: 'USER', ...claims });
+}
+
+/** Runs SQL directly against the test database (bypassing the API), e.g. to make an admin. */
+export async function sqlOnTestDatabase(text: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: testStack().directUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
 }

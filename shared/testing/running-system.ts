@@ -5,7 +5,7 @@ import { buildApp as buildGateway } from '../../gateway/app.ts';
 import { buildApp as buildAuth } from '../../workers/auth/app.ts';
 import { buildApp as buildClient } from '../../workers/client/app.ts';
 import { buildApp as buildUser } from '../../workers/user/app.ts';
-import { testConfig, testKeys } from './helpers.ts';
+import { testConfig, testKeys, uniqueEmail } from './helpers.ts';
 
 export interface RunningSystem {
   gatewayUrl: string;
@@ -17,7 +17,11 @@ async function listen(app: FastifyInstance): Promise<string> {
   return app.listen({ host: '127.0.0.1', port: 0 });
 }
 
-export async function startSystem(overrides: Record<string, string> = {}): Promise<RunningSystem> {
+/** Generous limits by default, so suites that register many users are not throttled; limit tests lower them. */
+const TEST_LIMITS = { AUTH_RATE_LIMIT_MAX: '10000', AUTH_ACCOUNT_RATE_LIMIT_MAX: '10000', RATE_LIMIT_MAX: '100000' };
+
+export async function startSystem(requested: Record<string, string> = {}): Promise<RunningSystem> {
+  const overrides = { ...TEST_LIMITS, ...requested };
   const auth = await buildAuth({ config: testConfig('auth', overrides), keys: testKeys });
   const user = await buildUser({ config: testConfig('user', overrides), keys: { publicKey: testKeys.publicKey } });
   const client = await buildClient({
@@ -74,4 +78,18 @@ export async function call(
     body = text;
   }
   return { status: response.status, headers: response.headers, body };
+}
+
+/** Registers a fresh user through the gateway and returns its tokens and id. */
+export async function registerUser(baseUrl: string, label = 'user', password = 'a long enough password') {
+  const email = uniqueEmail(label);
+  const response = await call(baseUrl, 'POST', '/api/v1/auth/register', { body: { email, password, name: label } });
+  if (response.status !== 201) throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return {
+    email,
+    password,
+    id: response.body.user.id as string,
+    accessToken: response.body.accessToken as string,
+    refreshToken: response.body.refreshToken as string,
+  };
 }

@@ -1,7 +1,10 @@
-// The client worker: client records, each visible only to its owner.
+// The client worker: client records, each visible only to its owner (admins may read any).
 import type { FastifyInstance } from 'fastify';
 import { buildWorkerApp, type WorkerAppOptions } from '../../shared/http/build-worker-app.ts';
+import { createAdminGuard } from '../../shared/http/require-admin.ts';
+import { createUserRepository } from '../../shared/repositories/user-repository.ts';
 import { createClientRepository } from './client-repository.ts';
+import { clientByIdRoutes } from './routes/client-by-id.ts';
 import { createClientRoute } from './routes/create-client.ts';
 import { listClientsRoute } from './routes/list-clients.ts';
 import { clientSchema } from './routes/schemas.ts';
@@ -10,10 +13,12 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   const app = await buildWorkerApp('client', options);
   app.addSchema(clientSchema);
   const clients = createClientRepository(app.db.prisma);
+  const requireAdmin = createAdminGuard(createUserRepository(app.db.prisma));
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticated.authenticate);
-    listClientsRoute(authenticated, { clients });
+    listClientsRoute(authenticated, { clients, requireAdmin });
     createClientRoute(authenticated, { clients });
+    clientByIdRoutes(authenticated, { clients });
   });
   return app;
 }

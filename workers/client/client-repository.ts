@@ -14,6 +14,15 @@ export interface ClientListQuery {
   sort: ClientSort;
 }
 
+export interface ClientWritableFields {
+  name: string;
+  email?: string | null;
+  phone?: string | null;
+  company?: string | null;
+  status?: ClientStatus;
+  notes?: string | null;
+}
+
 /** Only the columns a response shows: less to fetch, less for Prisma to map. */
 const clientColumns = {
   id: true,
@@ -56,8 +65,21 @@ export function createClientRepository(prisma: PrismaClient) {
       ]);
       return { rows, total };
     },
-    create(ownerId: string, data: Omit<Prisma.ClientUncheckedCreateInput, 'ownerId' | 'id'>) {
+    create(ownerId: string, data: ClientWritableFields) {
       return prisma.client.create({ data: { ...data, ownerId }, select: clientColumns });
+    },
+    /** Another owner's client is indistinguishable from a missing one (null). */
+    findForOwner(id: string, ownerId: string | undefined) {
+      return prisma.client.findFirst({ where: { id, ...(ownerId ? { ownerId } : {}) }, select: clientColumns });
+    },
+    /** Updates only when the client belongs to `ownerId`; null otherwise. */
+    async updateForOwner(id: string, ownerId: string, data: Partial<ClientWritableFields>) {
+      const { count } = await prisma.client.updateMany({ where: { id, ownerId }, data });
+      return count === 1 ? prisma.client.findUnique({ where: { id }, select: clientColumns }) : null;
+    },
+    async deleteForOwner(id: string, ownerId: string): Promise<boolean> {
+      const { count } = await prisma.client.deleteMany({ where: { id, ownerId } });
+      return count === 1;
     },
   };
 }

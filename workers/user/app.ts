@@ -1,15 +1,23 @@
-// The user worker: profiles (and, with the API issue, admin user management).
+// The user worker: your own profile, and admin user management.
 import type { FastifyInstance } from 'fastify';
 import { buildWorkerApp, type WorkerAppOptions } from '../../shared/http/build-worker-app.ts';
+import { createAdminGuard } from '../../shared/http/require-admin.ts';
+import { createSessionRepository } from '../../shared/repositories/session-repository.ts';
 import { createUserRepository } from '../../shared/repositories/user-repository.ts';
-import { ownProfileRoute } from './routes/own-profile.ts';
+import { adminUserRoutes } from './routes/admin-users.ts';
+import { ownProfileRoutes } from './routes/own-profile.ts';
 
 export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstance> {
   const app = await buildWorkerApp('user', options);
   const users = createUserRepository(app.db.prisma);
+  const sessions = createSessionRepository(app.db.prisma);
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticated.authenticate);
-    ownProfileRoute(authenticated, { users });
+    ownProfileRoutes(authenticated, { users, sessions });
+    await authenticated.register(async (admin) => {
+      admin.addHook('onRequest', createAdminGuard(users));
+      adminUserRoutes(admin, { users, sessions });
+    });
   });
   return app;
 }

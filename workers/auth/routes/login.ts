@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { AuthAccountDisabled, AuthInvalidCredentials } from '../../../shared/http/errors.ts';
+import { verifyAgainstDummy, verifyPassword } from '../../../shared/passwords.ts';
+import { type AuthRouteLimits, accountKey } from '../../../shared/plugins/rate-limits.ts';
 import type { UserRepository } from '../../../shared/repositories/user-repository.ts';
-import { verifyAgainstDummy, verifyPassword } from '../passwords.ts';
 import type { TokenIssuer } from '../token-issuer.ts';
 import { authResponseSchema, credentialsProperties, errorResponses } from './schemas.ts';
 
@@ -10,10 +11,15 @@ interface LoginBody {
   password: string;
 }
 
-export function loginRoute(app: FastifyInstance, deps: { users: UserRepository; tokens: TokenIssuer }) {
+export function loginRoute(
+  app: FastifyInstance,
+  deps: { users: UserRepository; tokens: TokenIssuer; limits: AuthRouteLimits },
+) {
   app.post<{ Body: LoginBody }>(
     '/api/v1/auth/login',
     {
+      // Per account (the body is parsed by then); the gateway limits per address before forwarding.
+      config: { rateLimit: { ...deps.limits.perAccount, hook: 'preHandler', keyGenerator: accountKey('email') } },
       schema: {
         summary: 'Exchange email and password for tokens',
         body: {

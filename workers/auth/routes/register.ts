@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { AuthEmailTaken } from '../../../shared/http/errors.ts';
+import { hashPassword } from '../../../shared/passwords.ts';
+import { type AuthRouteLimits, accountKey } from '../../../shared/plugins/rate-limits.ts';
 import type { UserRepository } from '../../../shared/repositories/user-repository.ts';
-import { hashPassword } from '../passwords.ts';
 import type { TokenIssuer } from '../token-issuer.ts';
 import { authResponseSchema, credentialsProperties, errorResponses } from './schemas.ts';
 
@@ -11,10 +12,15 @@ interface RegisterBody {
   name: string;
 }
 
-export function registerRoute(app: FastifyInstance, deps: { users: UserRepository; tokens: TokenIssuer }) {
+export function registerRoute(
+  app: FastifyInstance,
+  deps: { users: UserRepository; tokens: TokenIssuer; limits: AuthRouteLimits },
+) {
   app.post<{ Body: RegisterBody }>(
     '/api/v1/auth/register',
     {
+      // Per account (the body is parsed by then); the gateway limits per address before forwarding.
+      config: { rateLimit: { ...deps.limits.perAccount, hook: 'preHandler', keyGenerator: accountKey('email') } },
       schema: {
         summary: 'Create an account and log in',
         body: {

@@ -1,10 +1,14 @@
 // GET /api/v1/clients: the incident's failing endpoint. The owner's clients, newest first by default.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { pageMeta, pageMetaSchema, paginationProperties } from '../../../shared/schemas/pagination.ts';
 import { CLIENT_SORTS, type ClientListQuery, type ClientRepository } from '../client-repository.ts';
 
-type ListQuerystring = Omit<ClientListQuery, 'ownerId'>;
+type ListQuerystring = Omit<ClientListQuery, 'ownerId'> & { ownerId?: string };
 
-export function listClientsRoute(app: FastifyInstance, deps: { clients: ClientRepository }) {
+export function listClientsRoute(
+  app: FastifyInstance,
+  deps: { clients: ClientRepository; requireAdmin: (request: FastifyRequest) => Promise<void> },
+) {
   app.get<{ Querystring: ListQuerystring }>(
     '/api/v1/clients',
     {
@@ -15,11 +19,11 @@ export function listClientsRoute(app: FastifyInstance, deps: { clients: ClientRe
           type: 'object',
           additionalProperties: false,
           properties: {
-            page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            ...paginationProperties,
             search: { type: 'string', maxLength: 100 },
             status: { type: 'string', enum: ['ACTIVE', 'INACTIVE', 'LEAD'] },
             sort: { type: 'string', enum: [...CLIENT_SORTS], default: '-createdAt' },
+            ownerId: { type: 'string', format: 'uuid', description: "Admins only: another user's clients" },
           },
         },
         response: {
@@ -28,31 +32,25 @@ export function listClientsRoute(app: FastifyInstance, deps: { clients: ClientRe
             required: ['data', 'meta'],
             properties: {
               data: { type: 'array', items: { $ref: 'Client#' } },
-              meta: {
-                type: 'object',
-                required: ['page', 'limit', 'total', 'totalPages'],
-                properties: {
-                  page: { type: 'integer' },
-                  limit: { type: 'integer' },
-                  total: { type: 'integer' },
-                  totalPages: { type: 'integer' },
-                },
-              },
+              meta: pageMetaSchema,
             },
           },
           400: { $ref: 'ErrorBody#' },
           401: { $ref: 'ErrorBody#' },
+          403: { $ref: 'ErrorBody#' },
           503: { $ref: 'ErrorBody#' },
         },
       },
     },
     async (request) => {
-      const query = { ...request.query, search: request.query.search?.trim() || undefined };
-      const { rows, total } = await deps.clients.listForOwner({ ...query, ownerId: request.user.sub });
-      return {
-        data: rows,
-        meta: { page: query.page, limit: query.limit, total, totalPages: Math.ceil(total / query.limit) },
-      };
+      const { ownerId: requestedOwner, ...rest } = request.query;
+      if (requestedOwner && requestedOwner !== request.user.sub) await deps.requireAdmin(request);
+      const query = { ...rest, search: rest.search?.trim() || undefined };
+      const { rows, total } = await deps.clients.listForOwner({
+        ...query,
+        ownerId: requestedOwner ?? request.user.sub,
+      });
+      return { data: rows, meta: pageMeta(query.page, query.limit, total) };
     },
   );
 }

@@ -25,3 +25,11 @@ export const writableClientProperties = {
   status: { type: 'string', enum: ['ACTIVE', 'INACTIVE', 'LEAD'] },
   notes: { type: ['string', 'null'], maxLength: 5000 },
 } as const;
+
+export const clientErrorResponses = {
+  400: { $ref: 'ErrorBody#' },
+  401: { $ref: 'ErrorBody#' },
+  403: { $ref: 'ErrorBody#' },
+  404: { $ref: 'ErrorBody#' },
+  503: { $ref: 'ErrorBody#' },
+} as const;

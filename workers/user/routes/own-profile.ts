@@ -1,21 +1,69 @@
+// GET and PATCH /api/v1/users/me: the caller's own profile. A password change needs the current
+// password and ends every other session of the user.
 import type { FastifyInstance } from 'fastify';
-import { ResourceNotFound } from '../../../shared/http/errors.ts';
+import { AuthPasswordIncorrect, ResourceNotFound } from '../../../shared/http/errors.ts';
+import { hashPassword, verifyPassword } from '../../../shared/passwords.ts';
+import type { SessionRepository } from '../../../shared/repositories/session-repository.ts';
 import type { UserRepository } from '../../../shared/repositories/user-repository.ts';
 
-export function ownProfileRoute(app: FastifyInstance, deps: { users: UserRepository }) {
+interface ProfileUpdate {
+  name?: string;
+  password?: string;
+  currentPassword?: string;
+}
+
+const profileResponses = {
+  200: { $ref: 'PublicUser#' },
+  400: { $ref: 'ErrorBody#' },
+  401: { $ref: 'ErrorBody#' },
+  404: { $ref: 'ErrorBody#' },
+} as const;
+
+export function ownProfileRoutes(app: FastifyInstance, deps: { users: UserRepository; sessions: SessionRepository }) {
   app.get(
     '/api/v1/users/me',
-    {
-      schema: {
-        summary: 'Your own profile',
-        security: [{ bearerAuth: [] }],
-        response: { 200: { $ref: 'PublicUser#' }, 401: { $ref: 'ErrorBody#' }, 404: { $ref: 'ErrorBody#' } },
-      },
-    },
+    { schema: { summary: 'Your own profile', security: [{ bearerAuth: [] }], response: profileResponses } },
     async (request) => {
       const user = await deps.users.findById(request.user.sub);
       if (!user) throw new ResourceNotFound('User');
       return user;
+    },
+  );
+
+  app.patch<{ Body: ProfileUpdate }>(
+    '/api/v1/users/me',
+    {
+      schema: {
+        summary: 'Change your name, or your password (with the current one; other sessions end)',
+        security: [{ bearerAuth: [] }],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 100 },
+            password: { type: 'string', minLength: 8, maxLength: 128 },
+            currentPassword: { type: 'string', minLength: 1, maxLength: 128 },
+          },
+          dependencies: { password: ['currentPassword'] },
+        },
+        response: profileResponses,
+      },
+    },
+    async (request) => {
+      const { name, password, currentPassword } = request.body;
+      const data: { name?: string; passwordHash?: string } = {};
+      if (name !== undefined) data.name = name.trim();
+      if (password !== undefined) {
+        const current = await deps.users.findWithPasswordHash(request.user.sub);
+        if (!current) throw new ResourceNotFound('User');
+        if (!(await verifyPassword(currentPassword ?? '', current.passwordHash))) throw new AuthPasswordIncorrect();
+        data.passwordHash = await hashPassword(password);
+      }
+      const updated = await deps.users.update(request.user.sub, data);
+      if (!updated) throw new ResourceNotFound('User');
+      if (password !== undefined) await deps.sessions.revokeAllForUser(request.user.sub, request.user.sid);
+      return updated;
     },
   );
 }

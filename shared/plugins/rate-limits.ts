@@ -1,0 +1,46 @@
+// Rate limits in the one error shape (429 RATE_LIMITED + Retry-After). @fastify/rate-limit's own
+// body has no `code`, so every limit here builds an error from our catalogue instead.
+// Counters live in process memory: with several replicas each counts on its own (see README).
+import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { RateLimited } from '../http/errors.ts';
+
+export interface RateLimitOptions {
+  /** Apply `max` per `windowSeconds` to every route of the app (the gateway); off for workers. */
+  global: boolean;
+  max: number;
+  windowSeconds: number;
+}
+
+export const rateLimitPlugin = fp<RateLimitOptions>(
+  async (app, options) => {
+    await app.register(rateLimit, {
+      global: options.global,
+      max: options.max,
+      timeWindow: options.windowSeconds * 1000,
+      errorResponseBuilder: (_request, context) => new RateLimited(Math.ceil(context.ttl / 1000)),
+    });
+  },
+  { name: 'poolwise-rate-limits' },
+);
+
+/**
+ * A per-account key from a JSON body field (the email, or the refresh token), so one account is
+ * limited from any address. Hashed: counters never hold credentials.
+ */
+export function accountKey(field: string) {
+  return (request: FastifyRequest) => {
+    const value = (request.body as Record<string, unknown> | undefined)?.[field];
+    const identity = typeof value === 'string' ? value.trim().toLowerCase() : `ip:${request.ip}`;
+    return `account:${field}:${createHash('sha256').update(identity).digest('base64url').slice(0, 22)}`;
+  };
+}
+
+export interface AuthRouteLimits {
+  perAccount: { max: number; timeWindow: number };
+}
+
+/** Routes that guess or create credentials: limited harder, per address at the gateway, per account at auth. */
+export const CREDENTIAL_ROUTES = ['/api/v1/auth/register', '/api/v1/auth/login', '/api/v1/auth/refresh'] as const;

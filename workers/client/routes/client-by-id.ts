@@ -1,0 +1,64 @@
+// GET, PATCH and DELETE /api/v1/clients/:id. Object-level authorization: another user's client is a
+// 404 (its existence is not revealed) and is never changed. Admins may read any client, not change it.
+import type { FastifyInstance } from 'fastify';
+import { ResourceNotFound } from '../../../shared/http/errors.ts';
+import { uuidParamsSchema } from '../../../shared/schemas/user.ts';
+import type { ClientRepository, ClientWritableFields } from '../client-repository.ts';
+import { clientErrorResponses, writableClientProperties } from './schemas.ts';
+
+type ById = { Params: { id: string } };
+
+export function clientByIdRoutes(app: FastifyInstance, deps: { clients: ClientRepository }) {
+  app.get<ById>(
+    '/api/v1/clients/:id',
+    {
+      schema: {
+        summary: 'One of your clients',
+        security: [{ bearerAuth: [] }],
+        params: uuidParamsSchema,
+        response: { 200: { $ref: 'Client#' }, ...clientErrorResponses },
+      },
+    },
+    async (request) => {
+      const ownerScope = request.user.role === 'ADMIN' ? undefined : request.user.sub;
+      const client = await deps.clients.findForOwner(request.params.id, ownerScope);
+      if (!client) throw new ResourceNotFound('Client');
+      return client;
+    },
+  );
+
+  app.patch<ById & { Body: Partial<ClientWritableFields> }>(
+    '/api/v1/clients/:id',
+    {
+      schema: {
+        summary: 'Change one of your clients',
+        security: [{ bearerAuth: [] }],
+        params: uuidParamsSchema,
+        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: writableClientProperties },
+        response: { 200: { $ref: 'Client#' }, ...clientErrorResponses },
+      },
+    },
+    async (request) => {
+      const updated = await deps.clients.updateForOwner(request.params.id, request.user.sub, request.body);
+      if (!updated) throw new ResourceNotFound('Client');
+      return updated;
+    },
+  );
+
+  app.delete<ById>(
+    '/api/v1/clients/:id',
+    {
+      schema: {
+        summary: 'Delete one of your clients',
+        security: [{ bearerAuth: [] }],
+        params: uuidParamsSchema,
+        response: { 204: { type: 'null' }, ...clientErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deps.clients.deleteForOwner(request.params.id, request.user.sub)))
+        throw new ResourceNotFound('Client');
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,96 @@
+// Admin-only user management: list, read, change role or status. Disabling a user ends their sessions.
+import type { FastifyInstance } from 'fastify';
+import { Forbidden, ResourceNotFound } from '../../../shared/http/errors.ts';
+import type { SessionRepository } from '../../../shared/repositories/session-repository.ts';
+import type { UserListQuery, UserRepository } from '../../../shared/repositories/user-repository.ts';
+import { pageMeta, pageMetaSchema, paginationProperties } from '../../../shared/schemas/pagination.ts';
+import { uuidParamsSchema } from '../../../shared/schemas/user.ts';
+
+const adminErrors = {
+  400: { $ref: 'ErrorBody#' },
+  401: { $ref: 'ErrorBody#' },
+  403: { $ref: 'ErrorBody#' },
+  404: { $ref: 'ErrorBody#' },
+} as const;
+
+/** Registered inside the admin scope (authenticated + admin guard). */
+export function adminUserRoutes(app: FastifyInstance, deps: { users: UserRepository; sessions: SessionRepository }) {
+  app.get<{ Querystring: UserListQuery }>(
+    '/api/v1/users',
+    {
+      schema: {
+        summary: 'List users (admin)',
+        security: [{ bearerAuth: [] }],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ...paginationProperties,
+            search: { type: 'string', maxLength: 100 },
+            role: { type: 'string', enum: ['USER', 'ADMIN'] },
+            status: { type: 'string', enum: ['ACTIVE', 'DISABLED'] },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['data', 'meta'],
+            properties: { data: { type: 'array', items: { $ref: 'PublicUser#' } }, meta: pageMetaSchema },
+          },
+          ...adminErrors,
+        },
+      },
+    },
+    async (request) => {
+      const query = { ...request.query, search: request.query.search?.trim() || undefined };
+      const { rows, total } = await deps.users.list(query);
+      return { data: rows, meta: pageMeta(query.page, query.limit, total) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/users/:id',
+    {
+      schema: {
+        summary: 'One user (admin)',
+        security: [{ bearerAuth: [] }],
+        params: uuidParamsSchema,
+        response: { 200: { $ref: 'PublicUser#' }, ...adminErrors },
+      },
+    },
+    async (request) => {
+      const user = await deps.users.findById(request.params.id);
+      if (!user) throw new ResourceNotFound('User');
+      return user;
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { role?: 'USER' | 'ADMIN'; status?: 'ACTIVE' | 'DISABLED' } }>(
+    '/api/v1/users/:id',
+    {
+      schema: {
+        summary: "Change a user's role or status (admin); disabling ends their sessions",
+        security: [{ bearerAuth: [] }],
+        params: uuidParamsSchema,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            role: { type: 'string', enum: ['USER', 'ADMIN'] },
+            status: { type: 'string', enum: ['ACTIVE', 'DISABLED'] },
+          },
+        },
+        response: { 200: { $ref: 'PublicUser#' }, ...adminErrors },
+      },
+    },
+    async (request) => {
+      // An admin cannot lock themselves out (demote or disable their own account).
+      if (request.params.id === request.user.sub) throw new Forbidden();
+      const updated = await deps.users.update(request.params.id, request.body);
+      if (!updated) throw new ResourceNotFound('User');
+      if (request.body.status === 'DISABLED') await deps.sessions.revokeAllForUser(updated.id);
+      return updated;
+    },
+  );
+}
