@@ -44,6 +44,8 @@ export async function buildApp(options: GatewayAppOptions): Promise<FastifyInsta
   const timeoutMs = config.UPSTREAM_TIMEOUT * 1000;
 
   const upstreams = upstreamsFrom(config);
+  // Forwarding routes are documented by the workers that serve them, not here.
+  const hidden = { schema: { hide: true } };
   registerCombinedOpenApi(app, Object.values(upstreams));
   for (const [prefix, upstream] of Object.entries(upstreams)) {
     await app.register(async (scope) => {
@@ -59,10 +61,11 @@ export async function buildApp(options: GatewayAppOptions): Promise<FastifyInsta
       if (prefix === 'auth') {
         // Credential routes: a stricter per-address limit here, a per-account one in the auth worker.
         const perAddress = { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW * 1000 };
-        for (const path of CREDENTIAL_ROUTES) scope.post(path, { config: { rateLimit: perAddress } }, handler);
+        for (const path of CREDENTIAL_ROUTES)
+          scope.post(path, { ...hidden, config: { rateLimit: perAddress } }, handler);
       }
-      scope.all(`/api/v1/${prefix}`, handler);
-      scope.all(`/api/v1/${prefix}/*`, handler);
+      scope.all(`/api/v1/${prefix}`, hidden, handler);
+      scope.all(`/api/v1/${prefix}/*`, hidden, handler);
     });
   }
   return app;

@@ -148,3 +148,37 @@ describe('refusals in the one error shape', () => {
     expect(response.body.code).toBe('NOT_FOUND');
   });
 });
+
+describe('the public OpenAPI document', () => {
+  test('covers every public route, with the shared schemas by name', async () => {
+    const response = await call(system.gatewayUrl, 'GET', '/openapi.json');
+    expect(response.status).toBe(200);
+    const operations = Object.entries(response.body.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations.sort()).toEqual(
+      [
+        'GET /health',
+        'POST /api/v1/auth/register',
+        'POST /api/v1/auth/login',
+        'POST /api/v1/auth/refresh',
+        'POST /api/v1/auth/logout',
+        'GET /api/v1/auth/me',
+        'GET /api/v1/users/me',
+        'PATCH /api/v1/users/me',
+        'GET /api/v1/users',
+        'GET /api/v1/users/{id}',
+        'PATCH /api/v1/users/{id}',
+        'GET /api/v1/clients',
+        'POST /api/v1/clients',
+        'GET /api/v1/clients/{id}',
+        'PATCH /api/v1/clients/{id}',
+        'DELETE /api/v1/clients/{id}',
+      ].sort(),
+    );
+    expect(Object.keys(response.body.components.schemas)).toEqual(
+      expect.arrayContaining(['ErrorBody', 'PublicUser', 'Client']),
+    );
+    expect(response.body['x-unavailable-services']).toBeUndefined();
+  });
+});

@@ -1,5 +1,6 @@
 // Users, for the auth and user workers. Routes call this, never Prisma directly.
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
+import { escapeLikeWildcards } from './like-pattern.ts';
 
 export interface UserListQuery {
   page: number;
@@ -55,7 +56,7 @@ export function createUserRepository(prisma: PrismaClient) {
       if (query.role) where.role = query.role;
       if (query.status) where.status = query.status;
       if (query.search) {
-        const contains = { contains: query.search, mode: 'insensitive' as const };
+        const contains = { contains: escapeLikeWildcards(query.search), mode: 'insensitive' as const };
         where.OR = [{ email: contains }, { name: contains }];
       }
       const [rows, total] = await Promise.all([

@@ -1,5 +1,6 @@
 // Client records, always scoped to an owner: a query without the owner cannot be written here.
 import type { Prisma, PrismaClient } from '../../shared/generated/prisma/client.ts';
+import { escapeLikeWildcards } from '../../shared/repositories/like-pattern.ts';
 
 export const CLIENT_SORTS = ['createdAt', '-createdAt', 'name', '-name'] as const;
 export type ClientSort = (typeof CLIENT_SORTS)[number];
@@ -50,7 +51,7 @@ export function createClientRepository(prisma: PrismaClient) {
       const where: Prisma.ClientWhereInput = { ownerId: query.ownerId };
       if (query.status) where.status = query.status;
       if (query.search) {
-        const contains = { contains: query.search, mode: 'insensitive' as const };
+        const contains = { contains: escapeLikeWildcards(query.search), mode: 'insensitive' as const };
         where.OR = [{ name: contains }, { email: contains }, { company: contains }];
       }
       const [rows, total] = await Promise.all([

@@ -43,7 +43,9 @@ CREATE TABLE "refresh_sessions" (
 CREATE TABLE "clients" (
     "id" UUID NOT NULL,
     "owner_id" UUID NOT NULL,
-    "name" TEXT NOT NULL,
+    -- ICU root collation: sorting by name is alphabetical whatever the case ("beta" between
+    -- "Alpha" and "Delta"), on every server, instead of depending on the database's locale.
+    "name" TEXT COLLATE "und-x-icu" NOT NULL,
     "email" TEXT,
     "phone" TEXT,
     "company" TEXT,

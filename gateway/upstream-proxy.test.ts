@@ -1,0 +1,165 @@
+// The gateway's forwarding against real origins on local ports: headers, bodies, failure mapping.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { createServer, type Server } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { validateConfig } from '../shared/env.ts';
+import { signTestToken, testKeys } from '../shared/testing/helpers.ts';
+import { call } from '../shared/testing/running-system.ts';
+import { buildApp } from './app.ts';
+
+interface Seen {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A worker stand-in that records what reached it and echoes it back. */
+function startEchoOrigin() {
+  const seen: Seen[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(request) {
+      const url = new URL(request.url);
+      const entry = {
+        method: request.method,
+        path: url.pathname + url.search,
+        headers: Object.fromEntries(request.headers),
+        body: await request.text(),
+      };
+      seen.push(entry);
+      if (url.pathname.endsWith('/teapot')) return new Response('{"short":"and stout"}', { status: 418 });
+      return Response.json(entry, { headers: { connection: 'keep-alive', 'x-origin': 'echo' } });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, seen, stop: () => server.stop(true) };
+}
+
+/** A port that accepts connections and never answers: an upstream that hangs. */
+async function startSilentOrigin(): Promise<{ url: string; server: Server }> {
+  const server = createServer(() => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}
+
+/** A port nothing listens on: listen, note the port, close. */
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+const token = signTestToken({ sub: '11111111-1111-4111-8111-111111111111' });
+const echo = startEchoOrigin();
+let silent: { url: string; server: Server };
+let gateway: FastifyInstance;
+let gatewayUrl: string;
+
+beforeAll(async () => {
+  silent = await startSilentOrigin();
+  gateway = await buildApp({
+    config: validateConfig('gateway', {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      AUTH_SERVICE_URL: echo.url,
+      USER_SERVICE_URL: await closedPortUrl(),
+      CLIENT_SERVICE_URL: silent.url,
+      UPSTREAM_TIMEOUT: '0.3',
+      RATE_LIMIT_MAX: '100000',
+      AUTH_RATE_LIMIT_MAX: '100000',
+    }),
+    keys: { publicKey: testKeys.publicKey },
+  });
+  gatewayUrl = await gateway.listen({ host: '127.0.0.1', port: 0 });
+});
+afterAll(async () => {
+  await gateway?.close();
+  echo.stop();
+  silent?.server.close();
+});
+afterEach(() => {
+  echo.seen.length = 0;
+});
+
+describe('forwarding', () => {
+  test('path, query, method and body reach the worker unchanged', async () => {
+    const response = await call(gatewayUrl, 'POST', '/api/v1/auth/login?x=1&y=%20z', {
+      body: { email: 'a@b.c', password: 'p' },
+    });
+    expect(response.status).toBe(200);
+    expect(echo.seen[0]).toMatchObject({ method: 'POST', path: '/api/v1/auth/login?x=1&y=%20z' });
+    expect(JSON.parse(echo.seen[0]?.body ?? '')).toEqual({ email: 'a@b.c', password: 'p' });
+  });
+
+  test('x-forwarded-* and x-request-id are set; hop-by-hop headers are dropped both ways', async () => {
+    const response = await call(gatewayUrl, 'GET', '/api/v1/auth/me', {
+      token,
+      headers: {
+        'x-request-id': 'req-42',
+        connection: 'keep-alive, x-secret-hop',
+        'x-secret-hop': 'drop me',
+        te: 'trailers',
+      },
+    });
+    const headers = echo.seen[0]?.headers ?? {};
+    expect(headers['x-request-id']).toBe('req-42');
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers['x-forwarded-proto']).toBe('http');
+    expect(headers['x-forwarded-host']).toBe(new URL(gatewayUrl).host);
+    expect(headers['x-secret-hop']).toBeUndefined();
+    expect(headers.te).toBeUndefined();
+    expect(headers.authorization).toBe(`Bearer ${token}`);
+    expect(response.headers.get('x-origin')).toBe('echo');
+    expect(response.headers.get('x-request-id')).toBe('req-42');
+  });
+
+  test('a worker’s own status and body pass through', async () => {
+    const response = await call(gatewayUrl, 'GET', '/api/v1/auth/teapot', { token });
+    expect(response.status).toBe(418);
+    expect(response.body).toEqual({ short: 'and stout' });
+  });
+
+  test('bodies over the limit are refused at the gateway with 413', async () => {
+    const response = await call(gatewayUrl, 'POST', '/api/v1/auth/register', {
+      body: { email: 'a@b.c', password: 'x'.repeat(2 * 1024 * 1024), name: 'big' },
+    });
+    expect(response.status).toBe(413);
+    expect(response.body.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(echo.seen).toHaveLength(0);
+  });
+});
+
+describe('upstream failures', () => {
+  test('a worker that is down: 503 UPSTREAM_UNAVAILABLE with Retry-After', async () => {
+    const response = await call(gatewayUrl, 'GET', '/api/v1/users/me', { token });
+    expect(response.status).toBe(503);
+    expect(response.body).toMatchObject({ statusCode: 503, code: 'UPSTREAM_UNAVAILABLE' });
+    expect(response.headers.get('retry-after')).toBe('2');
+  });
+
+  test('a worker that hangs: 504 UPSTREAM_TIMEOUT after UPSTREAM_TIMEOUT', async () => {
+    const started = performance.now();
+    const response = await call(gatewayUrl, 'GET', '/api/v1/clients', { token });
+    expect(response.status).toBe(504);
+    expect(response.body.code).toBe('UPSTREAM_TIMEOUT');
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
+  test('non-idempotent requests are not retried', async () => {
+    const down = await call(gatewayUrl, 'POST', '/api/v1/users/me', { token, body: { name: 'x' } });
+    expect(down.status).toBe(503);
+  });
+});
+
+describe('the public OpenAPI document', () => {
+  test('lists what it could reach and names the workers it could not', async () => {
+    const response = await call(gatewayUrl, 'GET', '/openapi.json');
+    expect(response.status).toBe(200);
+    expect(response.body.openapi).toBe('3.0.3');
+    // The echo stand-in answers for auth; the hanging and the closed one cannot.
+    expect(response.body['x-unavailable-services']).toEqual(['client', 'user']);
+  });
+});
