@@ -82,6 +82,9 @@ export async function startEmbeddedPostgres(options: {
     authMethod: 'scram-sha-256',
     persistent: options.persistent,
     createPostgresUser: isRoot(),
+    // UTF-8 whatever the caller's locale: with none set, initdb would pick SQL_ASCII, which has no
+    // ICU collations (the clients table uses one).
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', `max_connections=${options.maxConnections ?? 100}`, '-c', 'listen_addresses=127.0.0.1'],
     onLog: options.onLog ?? (() => {}),
     onError: options.onLog ?? (() => {}),
