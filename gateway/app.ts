@@ -52,9 +52,11 @@ export async function buildApp(options: GatewayAppOptions): Promise<FastifyInsta
       // Bodies pass through as bytes: the worker parses and validates them, not the gateway.
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-      scope.addHook('onRequest', async (request: FastifyRequest, reply) => {
+      // After the rate limit (a route-level onRequest hook) and before the body is read.
+      scope.addHook('preParsing', async (request: FastifyRequest, reply, payload) => {
         const path = request.url.split('?')[0];
         if (!PUBLIC_ROUTES.has(`${request.method} ${path}`)) await scope.authenticate(request, reply);
+        return payload;
       });
       const handler = (request: FastifyRequest, reply: Parameters<typeof forwardToUpstream>[1]) =>
         forwardToUpstream(request, reply, upstream, timeoutMs);

@@ -185,6 +185,17 @@ describe('rate limits', () => {
     expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  test('the gateway limits every other route per address too', async () => {
+    const general = await startSystem({ RATE_LIMIT_MAX: '3' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await call(general.gatewayUrl, 'GET', '/api/v1/clients')).status);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+    } finally {
+      await general.close();
+    }
+  });
+
   test('login is limited per address across accounts', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
