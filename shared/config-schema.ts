@@ -58,6 +58,9 @@ export const configJsonSchema = {
     DB_CONNECTION_BUDGET: { type: 'integer', minimum: 1, maximum: 100000 },
 
     REDIS_URL: { type: 'string', format: 'redis-url' },
+    CACHE_ENABLED: { type: 'boolean', default: true },
+    CACHE_TTL: { type: 'integer', minimum: 1, maximum: 86400, default: 30 },
+    CACHE_TIMEOUT_MS: { type: 'integer', minimum: 5, maximum: 5000, default: 100 },
 
     JWT_PRIVATE_KEY: { type: 'string', minLength: 1 },
     JWT_PUBLIC_KEY: { type: 'string', minLength: 1 },
@@ -119,6 +122,9 @@ export interface ServiceConfig {
   DB_POOL_MODE?: 'transaction' | 'session' | 'direct';
   DB_CONNECTION_BUDGET?: number;
   REDIS_URL?: string;
+  CACHE_ENABLED: boolean;
+  CACHE_TTL: number;
+  CACHE_TIMEOUT_MS: number;
   JWT_PRIVATE_KEY?: string;
   JWT_PUBLIC_KEY?: string;
   JWT_ISSUER: string;

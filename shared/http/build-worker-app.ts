@@ -1,8 +1,10 @@
-// The common base of the auth, user and client workers: service app + pooled database + token verification.
+// The common base of the auth, user and client workers: service app + pooled database + read cache +
+// token verification.
 import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig, ServiceName } from '../config-schema.ts';
 import type { JwtKeys } from '../jwt-keys.ts';
 import { accessTokenPlugin } from '../plugins/access-token.ts';
+import { cachePlugin } from '../plugins/cache.ts';
 import { databasePlugin } from '../plugins/database.ts';
 import { publicUserSchema } from '../schemas/user.ts';
 import { createServiceApp, type ServiceAppOptions } from './create-service-app.ts';
@@ -16,6 +18,7 @@ export async function buildWorkerApp(service: ServiceName, options: WorkerAppOpt
   const app = await createServiceApp({ ...options, service, trustProxyHops: options.config.TRUST_PROXY_HOPS ?? 1 });
   app.addSchema(publicUserSchema);
   await app.register(databasePlugin, { service, config: options.config });
+  await app.register(cachePlugin, { config: options.config });
   await app.register(accessTokenPlugin, {
     keys: options.keys,
     issuer: options.config.JWT_ISSUER,

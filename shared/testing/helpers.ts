@@ -19,6 +19,7 @@ export function testConfig(service: ServiceName, overrides: Record<string, strin
     DIRECT_URL: testStack().directUrl,
     DB_POOL_SIZE: '2',
     DB_POOL_TIMEOUT: '5',
+    REDIS_URL: testStack().redis.url,
     ...overrides,
   });
 }

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildWorkerApp, type WorkerAppOptions } from '../../shared/http/build-worker-app.ts';
 import { type AuthRouteLimits, rateLimitPlugin } from '../../shared/plugins/rate-limits.ts';
+import { createCachedUserReads } from '../../shared/repositories/cached-user-reads.ts';
 import { createSessionRepository } from '../../shared/repositories/session-repository.ts';
 import { createUserRepository } from '../../shared/repositories/user-repository.ts';
 import { loginRoute } from './routes/login.ts';
@@ -30,7 +31,7 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   refreshRoute(app, { tokens, limits });
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticated.authenticate);
-    meRoute(authenticated, { users });
+    meRoute(authenticated, { reads: createCachedUserReads(app.cache, users) });
     logoutRoute(authenticated, { sessions });
   });
   return app;

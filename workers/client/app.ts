@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildWorkerApp, type WorkerAppOptions } from '../../shared/http/build-worker-app.ts';
 import { createAdminGuard } from '../../shared/http/require-admin.ts';
 import { createUserRepository } from '../../shared/repositories/user-repository.ts';
+import { createCachedClientReads } from './cached-client-reads.ts';
 import { createClientRepository } from './client-repository.ts';
 import { clientByIdRoutes } from './routes/client-by-id.ts';
 import { createClientRoute } from './routes/create-client.ts';
@@ -13,12 +14,13 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   const app = await buildWorkerApp('client', options);
   app.addSchema(clientSchema);
   const clients = createClientRepository(app.db.prisma);
+  const reads = createCachedClientReads(app.cache, clients);
   const requireAdmin = createAdminGuard(createUserRepository(app.db.prisma));
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticated.authenticate);
-    listClientsRoute(authenticated, { clients, requireAdmin });
-    createClientRoute(authenticated, { clients });
-    clientByIdRoutes(authenticated, { clients });
+    listClientsRoute(authenticated, { reads, requireAdmin });
+    createClientRoute(authenticated, { clients, reads });
+    clientByIdRoutes(authenticated, { clients, reads });
   });
   return app;
 }

@@ -69,9 +69,9 @@ export function createClientRepository(prisma: PrismaClient) {
     create(ownerId: string, data: ClientWritableFields) {
       return prisma.client.create({ data: { ...data, ownerId }, select: clientColumns });
     },
-    /** Another owner's client is indistinguishable from a missing one (null). */
-    findForOwner(id: string, ownerId: string | undefined) {
-      return prisma.client.findFirst({ where: { id, ...(ownerId ? { ownerId } : {}) }, select: clientColumns });
+    /** Any owner's client, or null: callers decide who may see it (see routes/client-by-id.ts). */
+    findById(id: string) {
+      return prisma.client.findUnique({ where: { id }, select: clientColumns });
     },
     /** Updates only when the client belongs to `ownerId`; null otherwise. */
     async updateForOwner(id: string, ownerId: string, data: Partial<ClientWritableFields>) {

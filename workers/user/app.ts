@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildWorkerApp, type WorkerAppOptions } from '../../shared/http/build-worker-app.ts';
 import { createAdminGuard } from '../../shared/http/require-admin.ts';
+import { createCachedUserReads } from '../../shared/repositories/cached-user-reads.ts';
 import { createSessionRepository } from '../../shared/repositories/session-repository.ts';
 import { createUserRepository } from '../../shared/repositories/user-repository.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
@@ -11,12 +12,13 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   const app = await buildWorkerApp('user', options);
   const users = createUserRepository(app.db.prisma);
   const sessions = createSessionRepository(app.db.prisma);
+  const reads = createCachedUserReads(app.cache, users);
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticated.authenticate);
-    ownProfileRoutes(authenticated, { users, sessions });
+    ownProfileRoutes(authenticated, { users, sessions, reads });
     await authenticated.register(async (admin) => {
       admin.addHook('onRequest', createAdminGuard(users));
-      adminUserRoutes(admin, { users, sessions });
+      adminUserRoutes(admin, { users, sessions, reads });
     });
   });
   return app;

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { ResourceNotFound } from '../../../shared/http/errors.ts';
-import type { UserRepository } from '../../../shared/repositories/user-repository.ts';
+import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
+import type { CachedUserReads } from '../../../shared/repositories/cached-user-reads.ts';
 
 /** Registered inside the authenticated scope. */
-export function meRoute(app: FastifyInstance, deps: { users: UserRepository }) {
+export function meRoute(app: FastifyInstance, deps: { reads: CachedUserReads }) {
   app.get(
     '/api/v1/auth/me',
     {
@@ -13,9 +14,10 @@ export function meRoute(app: FastifyInstance, deps: { users: UserRepository }) {
         response: { 200: { $ref: 'PublicUser#' }, 401: { $ref: 'ErrorBody#' }, 404: { $ref: 'ErrorBody#' } },
       },
     },
-    async (request) => {
-      const user = await deps.users.findById(request.user.sub);
+    async (request, reply) => {
+      const { value: user, status } = await deps.reads.profile(request.user.sub, wantsFreshRead(request));
       if (!user) throw new ResourceNotFound('User');
+      markCacheStatus(reply, status);
       return user;
     },
   );

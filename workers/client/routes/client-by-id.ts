@@ -2,13 +2,15 @@
 // 404 (its existence is not revealed) and is never changed. Admins may read any client, not change it.
 import type { FastifyInstance } from 'fastify';
 import { ResourceNotFound } from '../../../shared/http/errors.ts';
+import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
 import { uuidParamsSchema } from '../../../shared/schemas/user.ts';
+import type { CachedClientReads } from '../cached-client-reads.ts';
 import type { ClientRepository, ClientWritableFields } from '../client-repository.ts';
 import { clientErrorResponses, writableClientProperties } from './schemas.ts';
 
 type ById = { Params: { id: string } };
 
-export function clientByIdRoutes(app: FastifyInstance, deps: { clients: ClientRepository }) {
+export function clientByIdRoutes(app: FastifyInstance, deps: { clients: ClientRepository; reads: CachedClientReads }) {
   app.get<ById>(
     '/api/v1/clients/:id',
     {
@@ -19,10 +21,13 @@ export function clientByIdRoutes(app: FastifyInstance, deps: { clients: ClientRe
         response: { 200: { $ref: 'Client#' }, ...clientErrorResponses },
       },
     },
-    async (request) => {
-      const ownerScope = request.user.role === 'ADMIN' ? undefined : request.user.sub;
-      const client = await deps.clients.findForOwner(request.params.id, ownerScope);
-      if (!client) throw new ResourceNotFound('Client');
+    async (request, reply) => {
+      const { value: client, status } = await deps.reads.byId(request.params.id, wantsFreshRead(request));
+      // Ownership is checked on every answer, cached or not: another user's client is a 404.
+      if (!client || (client.ownerId !== request.user.sub && request.user.role !== 'ADMIN')) {
+        throw new ResourceNotFound('Client');
+      }
+      markCacheStatus(reply, status);
       return client;
     },
   );
@@ -41,6 +46,7 @@ export function clientByIdRoutes(app: FastifyInstance, deps: { clients: ClientRe
     async (request) => {
       const updated = await deps.clients.updateForOwner(request.params.id, request.user.sub, request.body);
       if (!updated) throw new ResourceNotFound('Client');
+      await deps.reads.forgetClient(request.user.sub, request.params.id);
       return updated;
     },
   );

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import type { CachedClientReads } from '../cached-client-reads.ts';
 import type { ClientRepository, ClientWritableFields } from '../client-repository.ts';
 import { clientErrorResponses, writableClientProperties } from './schemas.ts';
 
-export function createClientRoute(app: FastifyInstance, deps: { clients: ClientRepository }) {
+export function createClientRoute(app: FastifyInstance, deps: { clients: ClientRepository; reads: CachedClientReads }) {
   app.post<{ Body: ClientWritableFields }>(
     '/api/v1/clients',
     {
@@ -15,6 +16,7 @@ export function createClientRoute(app: FastifyInstance, deps: { clients: ClientR
     },
     async (request, reply) => {
       const created = await deps.clients.create(request.user.sub, request.body);
+      await deps.reads.forgetClient(request.user.sub);
       return reply.code(201).send(created);
     },
   );

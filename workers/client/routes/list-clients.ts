@@ -1,13 +1,15 @@
 // GET /api/v1/clients: the incident's failing endpoint. The owner's clients, newest first by default.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
 import { pageMeta, pageMetaSchema, paginationProperties } from '../../../shared/schemas/pagination.ts';
-import { CLIENT_SORTS, type ClientListQuery, type ClientRepository } from '../client-repository.ts';
+import type { CachedClientReads } from '../cached-client-reads.ts';
+import { CLIENT_SORTS, type ClientListQuery } from '../client-repository.ts';
 
 type ListQuerystring = Omit<ClientListQuery, 'ownerId'> & { ownerId?: string };
 
 export function listClientsRoute(
   app: FastifyInstance,
-  deps: { clients: ClientRepository; requireAdmin: (request: FastifyRequest) => Promise<void> },
+  deps: { reads: CachedClientReads; requireAdmin: (request: FastifyRequest) => Promise<void> },
 ) {
   app.get<{ Querystring: ListQuerystring }>(
     '/api/v1/clients',
@@ -42,14 +44,16 @@ export function listClientsRoute(
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { ownerId: requestedOwner, ...rest } = request.query;
       if (requestedOwner && requestedOwner !== request.user.sub) await deps.requireAdmin(request);
       const query = { ...rest, search: rest.search?.trim() || undefined };
-      const { rows, total } = await deps.clients.listForOwner({
-        ...query,
-        ownerId: requestedOwner ?? request.user.sub,
-      });
+      const { value, status } = await deps.reads.list(
+        { ...query, ownerId: requestedOwner ?? request.user.sub },
+        wantsFreshRead(request),
+      );
+      const { rows, total } = value;
+      markCacheStatus(reply, status);
       return { data: rows, meta: pageMeta(query.page, query.limit, total) };
     },
   );

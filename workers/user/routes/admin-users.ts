@@ -1,6 +1,8 @@
 // Admin-only user management: list, read, change role or status. Disabling a user ends their sessions.
 import type { FastifyInstance } from 'fastify';
 import { Forbidden, ResourceNotFound } from '../../../shared/http/errors.ts';
+import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
+import type { CachedUserReads } from '../../../shared/repositories/cached-user-reads.ts';
 import type { SessionRepository } from '../../../shared/repositories/session-repository.ts';
 import type { UserListQuery, UserRepository } from '../../../shared/repositories/user-repository.ts';
 import { pageMeta, pageMetaSchema, paginationProperties } from '../../../shared/schemas/pagination.ts';
@@ -14,7 +16,10 @@ const adminErrors = {
 } as const;
 
 /** Registered inside the admin scope (authenticated + admin guard). */
-export function adminUserRoutes(app: FastifyInstance, deps: { users: UserRepository; sessions: SessionRepository }) {
+export function adminUserRoutes(
+  app: FastifyInstance,
+  deps: { users: UserRepository; sessions: SessionRepository; reads: CachedUserReads },
+) {
   app.get<{ Querystring: UserListQuery }>(
     '/api/v1/users',
     {
@@ -58,9 +63,10 @@ export function adminUserRoutes(app: FastifyInstance, deps: { users: UserReposit
         response: { 200: { $ref: 'PublicUser#' }, ...adminErrors },
       },
     },
-    async (request) => {
-      const user = await deps.users.findById(request.params.id);
+    async (request, reply) => {
+      const { value: user, status } = await deps.reads.profile(request.params.id, wantsFreshRead(request));
       if (!user) throw new ResourceNotFound('User');
+      markCacheStatus(reply, status);
       return user;
     },
   );
@@ -89,6 +95,7 @@ export function adminUserRoutes(app: FastifyInstance, deps: { users: UserReposit
       if (request.params.id === request.user.sub) throw new Forbidden();
       const updated = await deps.users.update(request.params.id, request.body);
       if (!updated) throw new ResourceNotFound('User');
+      await deps.reads.forgetUser(updated.id);
       if (request.body.status === 'DISABLED') await deps.sessions.revokeAllForUser(updated.id);
       return updated;
     },

@@ -3,6 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { AuthPasswordIncorrect, ResourceNotFound } from '../../../shared/http/errors.ts';
 import { hashPassword, verifyPassword } from '../../../shared/passwords.ts';
+import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
+import type { CachedUserReads } from '../../../shared/repositories/cached-user-reads.ts';
 import type { SessionRepository } from '../../../shared/repositories/session-repository.ts';
 import type { UserRepository } from '../../../shared/repositories/user-repository.ts';
 
@@ -19,13 +21,17 @@ const profileResponses = {
   404: { $ref: 'ErrorBody#' },
 } as const;
 
-export function ownProfileRoutes(app: FastifyInstance, deps: { users: UserRepository; sessions: SessionRepository }) {
+export function ownProfileRoutes(
+  app: FastifyInstance,
+  deps: { users: UserRepository; sessions: SessionRepository; reads: CachedUserReads },
+) {
   app.get(
     '/api/v1/users/me',
     { schema: { summary: 'Your own profile', security: [{ bearerAuth: [] }], response: profileResponses } },
-    async (request) => {
-      const user = await deps.users.findById(request.user.sub);
+    async (request, reply) => {
+      const { value: user, status } = await deps.reads.profile(request.user.sub, wantsFreshRead(request));
       if (!user) throw new ResourceNotFound('User');
+      markCacheStatus(reply, status);
       return user;
     },
   );
@@ -62,6 +68,7 @@ export function ownProfileRoutes(app: FastifyInstance, deps: { users: UserReposi
       }
       const updated = await deps.users.update(request.user.sub, data);
       if (!updated) throw new ResourceNotFound('User');
+      await deps.reads.forgetUser(request.user.sub);
       if (password !== undefined) await deps.sessions.revokeAllForUser(request.user.sub, request.user.sid);
       return updated;
     },
