@@ -59,16 +59,15 @@ export function createUserRepository(prisma: PrismaClient) {
         const contains = { contains: escapeLikeWildcards(query.search), mode: 'insensitive' as const };
         where.OR = [{ email: contains }, { name: contains }];
       }
-      const [rows, total] = await Promise.all([
-        prisma.user.findMany({
-          where,
-          select: publicUserColumns,
-          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-          skip: (query.page - 1) * query.limit,
-          take: query.limit,
-        }),
-        prisma.user.count({ where }),
-      ]);
+      // Sequential, like the client list: one pooled connection at a time per request.
+      const rows = await prisma.user.findMany({
+        where,
+        select: publicUserColumns,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        skip: (query.page - 1) * query.limit,
+        take: query.limit,
+      });
+      const total = await prisma.user.count({ where });
       return { rows, total };
     },
     /** Returns undefined when no such user exists. */

@@ -54,16 +54,16 @@ export function createClientRepository(prisma: PrismaClient) {
         const contains = { contains: escapeLikeWildcards(query.search), mode: 'insensitive' as const };
         where.OR = [{ name: contains }, { email: contains }, { company: contains }];
       }
-      const [rows, total] = await Promise.all([
-        prisma.client.findMany({
-          where,
-          select: clientColumns,
-          orderBy: orderFor(query.sort),
-          skip: (query.page - 1) * query.limit,
-          take: query.limit,
-        }),
-        prisma.client.count({ where }),
-      ]);
+      // One query after the other, not in parallel: a page then holds one pooled connection at a
+      // time, so a tiny pool (1-2 per process, by design) is never waited on by a single request.
+      const rows = await prisma.client.findMany({
+        where,
+        select: clientColumns,
+        orderBy: orderFor(query.sort),
+        skip: (query.page - 1) * query.limit,
+        take: query.limit,
+      });
+      const total = await prisma.client.count({ where });
       return { rows, total };
     },
     create(ownerId: string, data: ClientWritableFields) {

@@ -62,8 +62,9 @@ export function clientByIdRoutes(app: FastifyInstance, deps: { clients: ClientRe
       },
     },
     async (request, reply) => {
-      if (!(await deps.clients.deleteForOwner(request.params.id, request.user.sub)))
-        throw new ResourceNotFound('Client');
+      const deleted = await deps.clients.deleteForOwner(request.params.id, request.user.sub);
+      if (!deleted) throw new ResourceNotFound('Client');
+      await deps.reads.forgetClient(request.user.sub, request.params.id);
       return reply.code(204).send();
     },
   );

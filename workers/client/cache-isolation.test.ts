@@ -1,0 +1,165 @@
+// The read cache on the real stack (PostgreSQL behind PgBouncer, a real redis-server): what is cached,
+// that every write invalidates before it answers, and that Redis stopping, stalling or coming back
+// never fails a request or holds a database connection.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { type RunningRedis, startRedis } from '../../shared/stack/redis.ts';
+import { sqlOnTestDatabase } from '../../shared/testing/helpers.ts';
+import { call, type RunningSystem, registerUser, startSystem } from '../../shared/testing/running-system.ts';
+
+let redis: RunningRedis;
+let system: RunningSystem;
+beforeAll(async () => {
+  redis = await startRedis();
+  system = await startSystem({ REDIS_URL: redis.url, CACHE_TIMEOUT_MS: '100', DB_POOL_SIZE: '1' });
+});
+afterAll(async () => {
+  await system?.close();
+  await redis?.stop();
+});
+const api = (method: string, path: string, token: string, body?: unknown, headers?: Record<string, string>) =>
+  call(system.gatewayUrl, method, path, { token, body, headers });
+const cacheOf = (response: { headers: Headers }) => response.headers.get('x-cache');
+
+async function warm(path: string, token: string) {
+  for (let i = 0; i < 20; i++) {
+    if (cacheOf(await api('GET', path, token)) === 'hit') return;
+    await Bun.sleep(20);
+  }
+  throw new Error(`${path} never became a cache hit`);
+}
+
+describe('what is cached, and invalidation on every write', () => {
+  test('client list: miss, then hit; create, update and delete each invalidate before answering', async () => {
+    const user = await registerUser(system.gatewayUrl, 'cachelist');
+    const first = await api('GET', '/api/v1/clients', user.accessToken);
+    expect(cacheOf(first)).toBe('miss');
+    await warm('/api/v1/clients', user.accessToken);
+
+    const created = await api('POST', '/api/v1/clients', user.accessToken, { name: 'Fresh Co' });
+    const afterCreate = await api('GET', '/api/v1/clients', user.accessToken);
+    expect(cacheOf(afterCreate)).toBe('miss');
+    expect(afterCreate.body.data.map((client: { name: string }) => client.name)).toEqual(['Fresh Co']);
+
+    await warm('/api/v1/clients', user.accessToken);
+    await warm(`/api/v1/clients/${created.body.id}`, user.accessToken);
+    await api('PATCH', `/api/v1/clients/${created.body.id}`, user.accessToken, { name: 'Renamed Co' });
+    expect((await api('GET', '/api/v1/clients', user.accessToken)).body.data[0].name).toBe('Renamed Co');
+    expect((await api('GET', `/api/v1/clients/${created.body.id}`, user.accessToken)).body.name).toBe('Renamed Co');
+
+    await warm('/api/v1/clients', user.accessToken);
+    const deleted = await api('DELETE', `/api/v1/clients/${created.body.id}`, user.accessToken);
+    expect(deleted.status).toBe(204);
+    const afterDelete = await api('GET', '/api/v1/clients', user.accessToken);
+    expect(afterDelete.body.meta.total).toBe(0);
+    expect((await api('GET', `/api/v1/clients/${created.body.id}`, user.accessToken)).status).toBe(404);
+  });
+
+  test('a cached client is still checked for ownership', async () => {
+    const owner = await registerUser(system.gatewayUrl, 'cacheowner');
+    const other = await registerUser(system.gatewayUrl, 'cacheother');
+    const created = await api('POST', '/api/v1/clients', owner.accessToken, { name: 'Mine' });
+    await warm(`/api/v1/clients/${created.body.id}`, owner.accessToken);
+    expect((await api('GET', `/api/v1/clients/${created.body.id}`, other.accessToken)).status).toBe(404);
+  });
+
+  test('profiles: own change and an admin’s status change both invalidate', async () => {
+    const user = await registerUser(system.gatewayUrl, 'cacheprofile');
+    await warm('/api/v1/users/me', user.accessToken);
+    await api('PATCH', '/api/v1/users/me', user.accessToken, { name: 'New Name' });
+    const me = await api('GET', '/api/v1/users/me', user.accessToken);
+    expect(me.body.name).toBe('New Name');
+    expect(cacheOf(me)).toBe('miss');
+
+    const admin = await registerUser(system.gatewayUrl, 'cacheadmin');
+    await sqlOnTestDatabase("UPDATE users SET role = 'ADMIN' WHERE id = $1", [admin.id]);
+    const adminLogin = await call(system.gatewayUrl, 'POST', '/api/v1/auth/login', {
+      body: { email: admin.email, password: admin.password },
+    });
+    const adminToken = adminLogin.body.accessToken as string;
+    await warm(`/api/v1/users/${user.id}`, adminToken);
+    await api('PATCH', `/api/v1/users/${user.id}`, adminToken, { status: 'DISABLED' });
+    expect((await api('GET', `/api/v1/users/${user.id}`, adminToken)).body.status).toBe('DISABLED');
+  });
+
+  test('Cache-Control: no-cache bypasses the cache', async () => {
+    const user = await registerUser(system.gatewayUrl, 'cachebypass');
+    await warm('/api/v1/clients', user.accessToken);
+    const fresh = await api('GET', '/api/v1/clients', user.accessToken, undefined, { 'cache-control': 'no-cache' });
+    expect(cacheOf(fresh)).toBe('bypass');
+  });
+});
+
+describe('Redis off the database path', () => {
+  test('Redis stalled (paused): requests stay within cache timeout + database time, and no request waits for a connection', async () => {
+    const user = await registerUser(system.gatewayUrl, 'stall');
+    await warm('/api/v1/clients', user.accessToken);
+    const pool = system.apps.client.db.pool;
+    let maxWaiting = 0;
+    const sampler = setInterval(() => {
+      maxWaiting = Math.max(maxWaiting, pool.waitingCount);
+    }, 1);
+    redis.pause();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        const response = await api('GET', `/api/v1/clients?page=${i + 1}`, user.accessToken);
+        const elapsed = performance.now() - started;
+        expect(response.status).toBe(200);
+        expect(cacheOf(response)).toBe('miss');
+        expect(elapsed).toBeLessThan(100 + 400); // cache timeout + a generous database allowance
+      }
+    } finally {
+      redis.resume();
+      clearInterval(sampler);
+    }
+    expect(maxWaiting).toBe(0);
+  });
+
+  test('with the pool at size 1 and Redis blackholed, 100 concurrent list requests all succeed', async () => {
+    const user = await registerUser(system.gatewayUrl, 'blackhole');
+    await api('POST', '/api/v1/clients', user.accessToken, { name: 'One' });
+    expect(system.apps.client.db.config.pool.max).toBe(1);
+    redis.pause();
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => api('GET', `/api/v1/clients?limit=${(i % 50) + 1}`, user.accessToken)),
+      );
+      const statuses = responses.map((response) => response.status);
+      expect(statuses.filter((status) => status !== 200)).toEqual([]);
+      expect(responses.every((response) => response.body.meta.total === 1)).toBe(true);
+    } finally {
+      redis.resume();
+    }
+  });
+
+  test('Redis stopped mid-run: every request answers correctly from PostgreSQL; back again, hits resume without a restart', async () => {
+    const user = await registerUser(system.gatewayUrl, 'outage');
+    await api('POST', '/api/v1/clients', user.accessToken, { name: 'Survivor' });
+    await warm('/api/v1/clients', user.accessToken);
+    const port = redis.port;
+    await redis.stop();
+    for (let i = 0; i < 10; i++) {
+      const started = performance.now();
+      const response = await api('GET', '/api/v1/clients', user.accessToken);
+      expect(response.status).toBe(200);
+      expect(response.body.data[0].name).toBe('Survivor');
+      expect(performance.now() - started).toBeLessThan(500);
+    }
+    // A write during the outage still answers. (Its owner's lists are then read from PostgreSQL
+    // until the TTL has passed, since the entry it could not drop may come back with Redis.)
+    const writer = await registerUser(system.gatewayUrl, 'outagewriter');
+    const created = await api('POST', '/api/v1/clients', writer.accessToken, { name: 'During outage' });
+    expect(created.status).toBe(201);
+    expect(cacheOf(await api('GET', '/api/v1/clients', writer.accessToken))).toBe('bypass');
+
+    redis = await startRedis(port);
+    let resumed = false;
+    for (let i = 0; i < 100 && !resumed; i++) {
+      await Bun.sleep(50);
+      const response = await api('GET', '/api/v1/clients', user.accessToken, undefined);
+      expect(response.body.meta.total).toBe(1);
+      resumed = cacheOf(response) === 'hit';
+    }
+    expect(resumed).toBe(true);
+  }, 30_000);
+});
