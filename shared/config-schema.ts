@@ -56,6 +56,9 @@ export const configJsonSchema = {
     DB_IDLE_TIMEOUT: { type: 'number', minimum: 0, maximum: 3600, default: 10 },
     DB_POOL_MODE: { type: 'string', enum: ['transaction', 'session', 'direct'] },
     DB_CONNECTION_BUDGET: { type: 'integer', minimum: 1, maximum: 100000 },
+    AUTH_REPLICAS: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
+    USER_REPLICAS: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
+    CLIENT_REPLICAS: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
 
     REDIS_URL: { type: 'string', format: 'redis-url' },
     CACHE_ENABLED: { type: 'boolean', default: true },
@@ -121,6 +124,10 @@ export interface ServiceConfig {
   DB_IDLE_TIMEOUT: number;
   DB_POOL_MODE?: 'transaction' | 'session' | 'direct';
   DB_CONNECTION_BUDGET?: number;
+  /** How many copies of each worker run (the doctor multiplies pools by these). */
+  AUTH_REPLICAS: number;
+  USER_REPLICAS: number;
+  CLIENT_REPLICAS: number;
   REDIS_URL?: string;
   CACHE_ENABLED: boolean;
   CACHE_TTL: number;
