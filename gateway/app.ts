@@ -5,6 +5,7 @@ import { createServiceApp, type ServiceAppOptions } from '../shared/http/create-
 import type { JwtKeys } from '../shared/jwt-keys.ts';
 import { accessTokenPlugin } from '../shared/plugins/access-token.ts';
 import { CREDENTIAL_ROUTES, rateLimitPlugin } from '../shared/plugins/rate-limits.ts';
+import { registerGatewayObservability } from './observability.ts';
 import { registerCombinedOpenApi } from './openapi-document.ts';
 import { forwardToUpstream, type Upstream } from './upstream-proxy.ts';
 
@@ -47,6 +48,7 @@ export async function buildApp(options: GatewayAppOptions): Promise<FastifyInsta
   // Forwarding routes are documented by the workers that serve them, not here.
   const hidden = { schema: { hide: true } };
   registerCombinedOpenApi(app, Object.values(upstreams));
+  await registerGatewayObservability(app, config, Object.values(upstreams));
   for (const [prefix, upstream] of Object.entries(upstreams)) {
     await app.register(async (scope) => {
       // Bodies pass through as bytes: the worker parses and validates them, not the gateway.

@@ -159,6 +159,8 @@ describe('the public OpenAPI document', () => {
     expect(operations.sort()).toEqual(
       [
         'GET /health',
+        'GET /health/live',
+        'GET /health/ready',
         'POST /api/v1/auth/register',
         'POST /api/v1/auth/login',
         'POST /api/v1/auth/refresh',

@@ -43,6 +43,8 @@ export interface Cache {
   ): Promise<{ value: T; status: CacheStatus }>;
   /** Drops groups before a write answers. Never throws. */
   invalidate(...groups: string[]): Promise<void>;
+  /** For readiness: `degraded` when the store does not answer (requests still work, from PostgreSQL). */
+  check(): Promise<'ok' | 'degraded' | 'off'>;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export function createCache(options: CacheOptions): Cache {
         return { value: await load(), status: 'bypass' };
       },
       async invalidate() {},
+      check: async () => 'off' as const,
       async close() {},
     };
   }
@@ -168,6 +171,15 @@ export function createCache(options: CacheOptions): Cache {
         const now = Date.now();
         for (const [group, until] of suspectUntil) if (until <= now) suspectUntil.delete(group);
         for (const group of groups) suspectUntil.set(group, now + options.ttlSeconds * 1000);
+      }
+    },
+
+    async check() {
+      try {
+        await withTimeout(store.read(`${KEY_PREFIX}health`, 'probe'), options.timeoutMs);
+        return 'ok' as const;
+      } catch {
+        return 'degraded' as const;
       }
     },
 

@@ -6,6 +6,7 @@ import type { JwtKeys } from '../jwt-keys.ts';
 import { accessTokenPlugin } from '../plugins/access-token.ts';
 import { cachePlugin } from '../plugins/cache.ts';
 import { databasePlugin } from '../plugins/database.ts';
+import { workerObservabilityPlugin } from '../plugins/worker-observability.ts';
 import { publicUserSchema } from '../schemas/user.ts';
 import { createServiceApp, type ServiceAppOptions } from './create-service-app.ts';
 
@@ -19,6 +20,7 @@ export async function buildWorkerApp(service: ServiceName, options: WorkerAppOpt
   app.addSchema(publicUserSchema);
   await app.register(databasePlugin, { service, config: options.config });
   await app.register(cachePlugin, { config: options.config });
+  await app.register(workerObservabilityPlugin, { service });
   await app.register(accessTokenPlugin, {
     keys: options.keys,
     issuer: options.config.JWT_ISSUER,

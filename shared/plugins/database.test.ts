@@ -8,7 +8,7 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
-async function clientWorker(overrides: Record<string, string>, logger = captureLogs().logger) {
+async function clientWorker(overrides: Record<string, string | undefined>, logger = captureLogs().logger) {
   const app = await buildClientWorker({
     config: testConfig('client', overrides),
     keys: { publicKey: testKeys.publicKey },
@@ -30,6 +30,7 @@ describe('the pooled database at start', () => {
   test('a session-mode address is refused in production, naming the transaction pooler as the fix', async () => {
     const attempt = clientWorker({
       NODE_ENV: 'production',
+      DB_POOL_MODE: undefined,
       DATABASE_URL: 'postgresql://app:pw@aws-0-eu-central-1.pooler.supabase.com:5432/postgres',
       DIRECT_URL: 'postgresql://app:pw@db.abcdefgh.supabase.co:5432/postgres',
     });
@@ -41,6 +42,7 @@ describe('the pooled database at start', () => {
     await clientWorker(
       {
         NODE_ENV: 'development',
+        DB_POOL_MODE: undefined,
         DATABASE_URL: 'postgresql://app:pw@aws-0-eu-central-1.pooler.supabase.com:5432/postgres',
       },
       logs.logger,

@@ -11,17 +11,24 @@ import { testStack } from './test-stack.ts';
 /** One key pair for the whole run, as the services of one deployment would share one. */
 export const testKeys = generateJwtKeyPair();
 
-export function testConfig(service: ServiceName, overrides: Record<string, string> = {}): ServiceConfig {
-  return validateConfig(service, {
+/** A key overridden with `undefined` is removed (e.g. to let the address decide the pool mode). */
+export function testConfig(service: ServiceName, overrides: Record<string, string | undefined> = {}): ServiceConfig {
+  const values: Record<string, string | undefined> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_URL: testStack().pooledUrl,
+    // The test PgBouncer listens on a free port, so conventions cannot tell what it is.
+    DB_POOL_MODE: 'transaction',
     DIRECT_URL: testStack().directUrl,
     DB_POOL_SIZE: '2',
     DB_POOL_TIMEOUT: '5',
     REDIS_URL: testStack().redis.url,
     ...overrides,
-  });
+  };
+  return validateConfig(
+    service,
+    Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+  );
 }
 
 /** A pino logger whose lines tests can read back. */
