@@ -1,6 +1,8 @@
 // The Fastify instance every service starts from: request ids, the one error shape, strict schemas.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import pino from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { ServiceName } from '../config-schema.ts';
 import { registerOpenApi } from '../plugins/openapi.ts';
 import { errorBodySchema, installErrorHandling } from './error-handler.ts';
@@ -20,10 +22,17 @@ export interface ServiceAppOptions {
   trustProxyHops?: number;
 }
 
-export function loggerOptions(level: string, pretty: boolean): FastifyServerOptions['logger'] {
-  return pretty
-    ? { level, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
-    : { level };
+/**
+ * The service logger: pino JSON, or pino-pretty for people. Pretty output is formatted in-process
+ * and synchronously: with pino's worker-thread transport, app.close() never resolved under Bun, so
+ * SIGTERM could not finish a graceful shutdown.
+ */
+export function createServiceLogger(level: string, pretty: boolean) {
+  if (!pretty) return pino({ level });
+  return pino(
+    { level },
+    pinoPretty({ sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', colorize: process.stdout.isTTY }),
+  );
 }
 
 export async function createServiceApp(options: ServiceAppOptions): Promise<FastifyInstance> {
@@ -48,6 +57,16 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   installErrorHandling(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // Once closing, answers that were already in flight say `Connection: close`, so keep-alive
+  // clients let go of their sockets and close() can finish. (Node's http server does this itself;
+  // Bun's does not, and close() then waited for the keep-alive timeout.)
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
   app.get(
     '/health',

@@ -1,4 +1,4 @@
-import { loggerOptions } from '../../shared/http/create-service-app.ts';
+import { createServiceLogger } from '../../shared/http/create-service-app.ts';
 import { runService } from '../../shared/http/run-service.ts';
 import { resolveJwtKeys } from '../../shared/jwt-keys.ts';
 import { buildApp } from './app.ts';
@@ -10,6 +10,6 @@ await runService(
     buildApp({
       config,
       keys: resolveJwtKeys(config, { needPrivateKey: false }),
-      logger: loggerOptions(config.LOG_LEVEL, config.LOG_PRETTY),
+      loggerInstance: createServiceLogger(config.LOG_LEVEL, config.LOG_PRETTY),
     }),
 );
