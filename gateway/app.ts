@@ -29,7 +29,12 @@ export function upstreamsFrom(config: ServiceConfig): Record<string, Upstream> {
 
 export async function buildApp(options: GatewayAppOptions): Promise<FastifyInstance> {
   const { config } = options;
-  const app = await createServiceApp({ ...options, service: 'gateway', trustProxyHops: config.TRUST_PROXY_HOPS ?? 0 });
+  const app = await createServiceApp({
+    ...options,
+    service: 'gateway',
+    trustProxyHops: config.TRUST_PROXY_HOPS ?? 0,
+    overloadEventLoopDelayMs: config.OVERLOAD_EVENT_LOOP_DELAY_MS,
+  });
   // The general per-address limit; login, register and refresh get stricter ones below.
   await app.register(rateLimitPlugin, {
     global: true,

@@ -42,6 +42,7 @@ export const configJsonSchema = {
     USER_SERVICE_URL: httpUrl,
     CLIENT_SERVICE_URL: httpUrl,
     UPSTREAM_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 10 },
+    OVERLOAD_EVENT_LOOP_DELAY_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
 
     TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10 },
     RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 10000000, default: 600 },
@@ -111,6 +112,8 @@ export interface ServiceConfig {
   USER_SERVICE_URL?: string;
   CLIENT_SERVICE_URL?: string;
   UPSTREAM_TIMEOUT: number;
+  /** Event-loop delay above which requests get 503 SERVICE_OVERLOADED (0 turns the check off). */
+  OVERLOAD_EVENT_LOOP_DELAY_MS: number;
   /** Proxies in front of this service whose X-Forwarded-For is trusted (workers: 1, the gateway). */
   TRUST_PROXY_HOPS?: number;
   RATE_LIMIT_MAX: number;

@@ -16,7 +16,12 @@ export interface WorkerAppOptions extends Omit<ServiceAppOptions, 'service'> {
 }
 
 export async function buildWorkerApp(service: ServiceName, options: WorkerAppOptions): Promise<FastifyInstance> {
-  const app = await createServiceApp({ ...options, service, trustProxyHops: options.config.TRUST_PROXY_HOPS ?? 1 });
+  const app = await createServiceApp({
+    ...options,
+    service,
+    trustProxyHops: options.config.TRUST_PROXY_HOPS ?? 1,
+    overloadEventLoopDelayMs: options.config.OVERLOAD_EVENT_LOOP_DELAY_MS,
+  });
   app.addSchema(publicUserSchema);
   await app.register(databasePlugin, { service, config: options.config });
   await app.register(cachePlugin, { config: options.config });

@@ -5,6 +5,7 @@ import pino from 'pino';
 import pinoPretty from 'pino-pretty';
 import type { ServiceName } from '../config-schema.ts';
 import { registerOpenApi } from '../plugins/openapi.ts';
+import { registerOverloadProtection } from '../plugins/overload.ts';
 import { errorBodySchema, installErrorHandling } from './error-handler.ts';
 
 /** An incoming x-request-id is kept only if it is short and plain; anything else gets a fresh id. */
@@ -20,6 +21,8 @@ export interface ServiceAppOptions {
    * behind exactly one, the gateway, which appends the address it saw; 0 for a public gateway.
    */
   trustProxyHops?: number;
+  /** Event-loop delay above which requests are refused with 503 (0 = off). */
+  overloadEventLoopDelayMs?: number;
 }
 
 /**
@@ -52,6 +55,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   }) as unknown as FastifyInstance;
 
   app.addSchema(errorBodySchema);
+  await registerOverloadProtection(app, options.overloadEventLoopDelayMs ?? 0);
   // The gateway serves a merged document of its own (gateway/openapi-document.ts).
   await registerOpenApi(app, options.service, options.service !== 'gateway');
   installErrorHandling(app);

@@ -38,6 +38,7 @@ export const DbUnavailable = createError('DB_UNAVAILABLE', 'The database is unav
 export const UpstreamUnavailable = createError('UPSTREAM_UNAVAILABLE', 'The %s service is unavailable', 503);
 export const UpstreamTimeout = createError('UPSTREAM_TIMEOUT', 'The %s service did not answer in time', 504);
 export const UpstreamBadResponse = createError('UPSTREAM_BAD_RESPONSE', 'The %s service answered badly', 502);
+export const ServiceOverloaded = createError('SERVICE_OVERLOADED', 'The service is overloaded. Retry shortly.', 503);
 export const NotReady = createError('NOT_READY', 'Not ready: %s', 503);
 export const ServiceClosing = createError('SERVICE_CLOSING', 'The service is shutting down. Retry shortly.', 503);
 export const InternalError = createError('INTERNAL_ERROR', 'Something went wrong on our side', 500);
@@ -49,4 +50,5 @@ export const RETRY_AFTER_SECONDS: Record<string, number> = {
   UPSTREAM_UNAVAILABLE: 2,
   SERVICE_CLOSING: 2,
   NOT_READY: 5,
+  SERVICE_OVERLOADED: 1,
 };

@@ -1,0 +1,30 @@
+import { afterAll, expect, test } from 'bun:test';
+import Fastify from 'fastify';
+import { installErrorHandling } from '../http/error-handler.ts';
+import { registerOverloadProtection } from './overload.ts';
+
+const app = Fastify();
+afterAll(() => app.close());
+
+test('a lagging event loop is answered with 503 SERVICE_OVERLOADED and Retry-After, then recovers', async () => {
+  installErrorHandling(app);
+  await registerOverloadProtection(app, 50, 10);
+  app.get('/work', async () => ({ ok: true }));
+  await app.ready();
+  expect((await app.inject({ method: 'GET', url: '/work' })).statusCode).toBe(200);
+
+  const blockUntil = Date.now() + 300; // the event loop stalls for 300 ms
+  while (Date.now() < blockUntil) {}
+  await Bun.sleep(15); // one sample sees the lag
+  const overloaded = await app.inject({ method: 'GET', url: '/work' });
+  expect(overloaded.statusCode).toBe(503);
+  expect(overloaded.headers['retry-after']).toBe('1');
+  expect(overloaded.json()).toMatchObject({ statusCode: 503, code: 'SERVICE_OVERLOADED' });
+
+  let recovered = 0;
+  for (let i = 0; i < 100 && recovered !== 200; i++) {
+    await Bun.sleep(20);
+    recovered = (await app.inject({ method: 'GET', url: '/work' })).statusCode;
+  }
+  expect(recovered).toBe(200);
+});
