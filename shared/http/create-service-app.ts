@@ -54,6 +54,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: 'array', useDefaults: true } },
   }) as unknown as FastifyInstance;
 
+  // Headers must arrive within 10 s (slowloris); the whole request within requestTimeout above.
+  app.server.headersTimeout = 10_000;
   app.addSchema(errorBodySchema);
   await registerOverloadProtection(app, options.overloadEventLoopDelayMs ?? 0);
   // The gateway serves a merged document of its own (gateway/openapi-document.ts).
