@@ -38,7 +38,7 @@ export function readMigrationsList(migrationsDir = MIGRATIONS_DIR) {
 
 /** Returns the names of the migrations it applied (none when the database is up to date). */
 export async function applyMigrations(directUrl: string): Promise<string[]> {
-  const engine = await openSchemaEngine(readFileSync(SCHEMA_PATH, 'utf8'), directUrl);
+  const { engine, close } = await openSchemaEngine(readFileSync(SCHEMA_PATH, 'utf8'), directUrl);
   try {
     const result = await engine.applyMigrations({
       migrationsList: readMigrationsList(),
@@ -46,6 +46,6 @@ export async function applyMigrations(directUrl: string): Promise<string[]> {
     });
     return result.appliedMigrationNames;
   } finally {
-    engine.free();
+    await close();
   }
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import * as glue from '@prisma/schema-engine-wasm/schema_engine_bg';
+import pg from 'pg';
 
 export type SchemaEngine = glue.SchemaEngine;
 
@@ -37,20 +38,25 @@ function loadWasmOnce(): Promise<void> {
 }
 
 /**
- * An engine that never connects: enough for `diff` between two schema files. The engine insists on
- * an adapter, so it gets one for an address that is never dialled (connections open lazily).
- */
-export async function openOfflineSchemaEngine(datamodel: string): Promise<SchemaEngine> {
-  return openSchemaEngine(datamodel, 'postgresql://offline.invalid:5432/never-connected');
-}
-
-/**
  * An engine bound to `connectionString` (always the direct/session address: migrations hold
- * advisory locks and run DDL, neither of which belongs on a transaction pooler).
+ * advisory locks and run DDL, neither of which belongs on a transaction pooler). The engine connects
+ * as soon as it is created, even for work that needs no database.
  */
-export async function openSchemaEngine(datamodel: string, connectionString: string): Promise<SchemaEngine> {
+export async function openSchemaEngine(
+  datamodel: string,
+  connectionString: string,
+): Promise<{ engine: SchemaEngine; close(): Promise<void> }> {
   await loadWasmOnce();
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString, max: 1 }));
+  // Our own pool, so the connection is really closed afterwards (the engine does not close it).
+  const pool = new pg.Pool({ connectionString, max: 1 });
+  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
   const ignoreEngineLog = () => {};
-  return glue.SchemaEngine.new({ datamodels: [['schema.prisma', datamodel]] }, ignoreEngineLog, adapter);
+  const engine = await glue.SchemaEngine.new({ datamodels: [['schema.prisma', datamodel]] }, ignoreEngineLog, adapter);
+  return {
+    engine,
+    async close() {
+      engine.free();
+      await pool.end();
+    },
+  };
 }

@@ -1,0 +1,173 @@
+// The real stack `bun run bench` measures: an embedded PostgreSQL capped like a free tier
+// (max_connections 20), PgBouncer in transaction mode (pool 15) and a session-mode PgBouncer capped at
+// 15 clients (the incident's pooler), Redis, seeded data, and service processes started on demand.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { REPOSITORY_ROOT } from '../env.ts';
+import { generateJwtKeyPair } from '../jwt-keys.ts';
+import { applyMigrations } from '../migrations/apply-migrations.ts';
+import { type RunningPgBouncer, startPgBouncer } from '../stack/pgbouncer.ts';
+import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../stack/postgres.ts';
+import { collectOutput, findFreePort, stopChild, waitForPort } from '../stack/processes.ts';
+import { type RunningRedis, startRedis } from '../stack/redis.ts';
+
+export const FREE_TIER = { maxConnections: 20, poolSize: 15, sessionClients: 15 };
+const DATABASE = 'poolwise_bench';
+
+export interface BenchStack {
+  postgres: PostgresServer;
+  directUrl: string;
+  transactionUrl: string;
+  sessionUrl: string;
+  redis: RunningRedis;
+  keys: ReturnType<typeof generateJwtKeyPair>;
+  /** One seeded user whose clients the list scenarios read. */
+  user: { id: string; email: string };
+  serverConnections(): Promise<number>;
+  /** Stops the session-mode pooler, whose pool would otherwise keep its server connections open. */
+  retireSessionPooler(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RunningService {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(options: {
+  users: number;
+  clients: number;
+  progress: (line: string) => void;
+}): Promise<BenchStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'poolwise-bench-'));
+  const postgres = await startEmbeddedPostgres({
+    dataDir: join(dir, 'data'),
+    persistent: false,
+    maxConnections: FREE_TIER.maxConnections,
+  });
+  await createDatabase(postgres, DATABASE);
+  const directUrl = postgres.urlFor(DATABASE);
+  await applyMigrations(directUrl);
+  const user = await seed(directUrl, options);
+  const [transaction, session, redis] = await Promise.all([
+    startPgBouncer({
+      upstream: postgres,
+      databases: [DATABASE],
+      poolMode: 'transaction',
+      poolSize: FREE_TIER.poolSize,
+      maxClientConn: 5000,
+    }),
+    startPgBouncer({
+      upstream: postgres,
+      databases: [DATABASE],
+      poolMode: 'session',
+      poolSize: FREE_TIER.poolSize,
+      maxClientConn: FREE_TIER.sessionClients,
+    }),
+    startRedis(),
+  ]);
+  const observer = new pg.Client({ connectionString: postgres.urlFor('postgres') });
+  await observer.connect();
+  const poolers: RunningPgBouncer[] = [transaction, session];
+  const serverConnections = async () => {
+    const { rows } = await observer.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
+      [DATABASE],
+    );
+    return rows[0].n as number;
+  };
+  return {
+    postgres,
+    directUrl,
+    transactionUrl: transaction.urlFor(DATABASE),
+    sessionUrl: session.urlFor(DATABASE),
+    redis,
+    keys: generateJwtKeyPair(),
+    user,
+    serverConnections,
+    async retireSessionPooler() {
+      await session.stop();
+      for (let waited = 0; (await serverConnections()) > 0 && waited < 10_000; waited += 100) await Bun.sleep(100);
+    },
+    async close() {
+      await observer.end().catch(() => {});
+      await Promise.allSettled([...poolers.map((pooler) => pooler.stop()), redis.stop()]);
+      await postgres.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Users and clients, generated in SQL so 100k rows take seconds; the first user owns 500 clients. */
+async function seed(directUrl: string, options: { users: number; clients: number; progress: (line: string) => void }) {
+  const client = new pg.Client({ connectionString: directUrl });
+  await client.connect();
+  try {
+    const steps = 10;
+    await client.query(
+      `INSERT INTO users (id, email, password_hash, name, updated_at)
+       SELECT gen_random_uuid(), 'user' || i || '@bench.test', 'not-a-login', 'User ' || i, now()
+       FROM generate_series(1, $1) i`,
+      [options.users],
+    );
+    const { rows } = await client.query("SELECT id, email FROM users WHERE email = 'user1@bench.test'");
+    const owner = rows[0] as { id: string; email: string };
+    await client.query(
+      `INSERT INTO clients (id, owner_id, name, email, company, status, created_at, updated_at)
+       SELECT gen_random_uuid(), $1, 'Client ' || i, 'c' || i || '@example.test', 'Company ' || (i % 50),
+              (ARRAY['ACTIVE','INACTIVE','LEAD'])[1 + i % 3]::"ClientStatus", now() - (i || ' seconds')::interval, now()
+       FROM generate_series(1, 500) i`,
+      [owner.id],
+    );
+    const perStep = Math.ceil(options.clients / steps);
+    for (let step = 0; step < steps; step++) {
+      await client.query(
+        `INSERT INTO clients (id, owner_id, name, email, company, updated_at)
+         SELECT gen_random_uuid(), u.id, 'Client ' || g, 'x' || g || '@example.test', 'Company ' || (g % 97), now()
+         FROM generate_series(1, $1) g
+         JOIN LATERAL (SELECT id FROM users OFFSET (g % $2) LIMIT 1) u ON true`,
+        [perStep, options.users],
+      );
+      const done = Math.min(options.clients, perStep * (step + 1));
+      const filled = Math.round(((step + 1) / steps) * 20);
+      options.progress(`seeding [${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${done.toLocaleString()} clients`);
+    }
+    await client.query('ANALYZE');
+    return owner;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Starts one service process (a worker's or the gateway's server.ts) and waits for its port. */
+export async function startService(entry: string, env: Record<string, string>): Promise<RunningService> {
+  const port = await findFreePort();
+  const portKey = entry.includes('gateway') ? 'GATEWAY_PORT' : `${entry.split('/')[1]?.toUpperCase()}_PORT`;
+  const child = spawn('bun', ['--no-env-file', join(REPOSITORY_ROOT, entry)], {
+    cwd: REPOSITORY_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      NODE_ENV: 'development', // the incident's scenario runs a session-mode address, which production refuses
+      LOG_LEVEL: 'error',
+      LOG_PRETTY: 'false',
+      RATE_LIMIT_MAX: '10000000',
+      AUTH_RATE_LIMIT_MAX: '1000000',
+      ...env,
+      [portKey]: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = collectOutput(child);
+  try {
+    await waitForPort(port, entry, 20_000, child);
+  } catch (error) {
+    await stopChild(child);
+    throw new Error(`${(error as Error).message}\n${output()}`);
+  }
+  return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopChild(child, 'SIGTERM', 5_000) };
+}

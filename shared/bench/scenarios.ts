@@ -1,0 +1,192 @@
+// The benchmark's scenarios. Each starts the services it needs, drives load, stops them, and
+// returns numbers; run-bench.ts decides what passes.
+import { join } from 'node:path';
+import { createSigner } from 'fast-jwt';
+import { REPOSITORY_ROOT } from '../env.ts';
+import { findFreePort, waitForPort } from '../stack/processes.ts';
+import { startRedis } from '../stack/redis.ts';
+import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
+import { type LoadResult, runLoad } from './load.ts';
+
+export interface ScenarioOptions {
+  stack: BenchStack;
+  seconds: number;
+  log: (line: string) => void;
+}
+
+const LIST_PATH = '/api/v1/clients?page=1&limit=20';
+
+function tokenFor(stack: BenchStack): string {
+  return createSigner({
+    key: stack.keys.privateKey,
+    algorithm: 'EdDSA',
+    iss: 'poolwise-auth',
+    aud: 'poolwise-api',
+    expiresIn: 3_600_000,
+  })({ sub: stack.user.id, role: 'USER' });
+}
+
+function serviceEnv(stack: BenchStack, extra: Record<string, string>): Record<string, string> {
+  return {
+    JWT_PUBLIC_KEY: stack.keys.publicKey,
+    JWT_PRIVATE_KEY: stack.keys.privateKey,
+    DB_POOL_TIMEOUT: '5',
+    CACHE_ENABLED: 'false',
+    ...extra,
+  };
+}
+
+async function stopAll(services: RunningService[]) {
+  await Promise.all(services.map((service) => service.stop()));
+}
+
+/**
+ * Scenarios 1 and 2: three services, three replicas each, pool 2 per replica (18 client connections
+ * in all), every replica serving its own read (client list, profile, me) with the cache off.
+ */
+export async function runIncident(options: ScenarioOptions, mode: 'session' | 'transaction'): Promise<LoadResult> {
+  const { stack } = options;
+  const url = mode === 'session' ? stack.sessionUrl : stack.transactionUrl;
+  const replicas: { service: RunningService; path: string }[] = [];
+  const routes = [
+    ['workers/auth/server.ts', '/api/v1/auth/me'],
+    ['workers/user/server.ts', '/api/v1/users/me'],
+    ['workers/client/server.ts', LIST_PATH],
+  ] as const;
+  for (const [entry, path] of routes) {
+    for (let i = 0; i < 3; i++) {
+      const service = await startService(
+        entry,
+        serviceEnv(stack, { DATABASE_URL: url, DB_POOL_MODE: mode, DB_POOL_SIZE: '2' }),
+      );
+      replicas.push({ service, path });
+    }
+  }
+  try {
+    const token = tokenFor(stack);
+    return await runLoad(
+      replicas.map(({ service, path }) => ({
+        url: `${service.url}${path}`,
+        headers: { authorization: `Bearer ${token}` },
+        connections: 8,
+      })),
+      options.seconds,
+      stack.serverConnections,
+    );
+  } finally {
+    await stopAll(replicas.map((replica) => replica.service));
+  }
+}
+
+/** The whole system as deployed: gateway + three workers on the transaction pooler. */
+async function startSystem(stack: BenchStack, extra: Record<string, string>) {
+  const env = serviceEnv(stack, {
+    DATABASE_URL: stack.transactionUrl,
+    DB_POOL_MODE: 'transaction',
+    DB_POOL_SIZE: '5',
+    ...extra,
+  });
+  const [auth, user, client] = await Promise.all([
+    startService('workers/auth/server.ts', env),
+    startService('workers/user/server.ts', env),
+    startService('workers/client/server.ts', env),
+  ]);
+  const gateway = await startService('gateway/server.ts', {
+    ...env,
+    AUTH_SERVICE_URL: auth.url,
+    USER_SERVICE_URL: user.url,
+    CLIENT_SERVICE_URL: client.url,
+  });
+  return { gateway, client, all: [gateway, auth, user, client] };
+}
+
+/** Scenario 3: 64 then 1,000 concurrent clients on the list through the gateway, database path. */
+export async function runScale(options: ScenarioOptions) {
+  const { stack } = options;
+  const system = await startSystem(stack, {});
+  try {
+    const target = (connections: number) => [
+      {
+        url: `${system.gateway.url}${LIST_PATH}`,
+        headers: { authorization: `Bearer ${tokenFor(stack)}` },
+        connections,
+      },
+    ];
+    const at64 = await runLoad(target(64), options.seconds, stack.serverConnections);
+    const at1000 = await runLoad(target(1000), options.seconds, stack.serverConnections);
+    return { at64, at1000, ratio: round(at1000.requestsPerSecond / Math.max(1, at64.requestsPerSecond)) };
+  } finally {
+    await stopAll(system.all);
+  }
+}
+
+/** Scenario 4: the same list with Redis on; then with Redis stopped half-way through a run. */
+export async function runCache(options: ScenarioOptions) {
+  const { stack } = options;
+  const redis = await startRedis();
+  const system = await startSystem(stack, { CACHE_ENABLED: 'true', REDIS_URL: redis.url });
+  try {
+    const target = [
+      {
+        url: `${system.gateway.url}${LIST_PATH}`,
+        headers: { authorization: `Bearer ${tokenFor(stack)}` },
+        connections: 64,
+      },
+    ];
+    await runLoad(target, 1, stack.serverConnections); // warm the entry
+    const cached = await runLoad(target, options.seconds, stack.serverConnections);
+    const redisStopped = await runLoad(target, options.seconds, stack.serverConnections, {
+      atSecond: options.seconds / 2,
+      action: () => redis.stop(),
+    });
+    return { cached, redisStopped };
+  } finally {
+    await stopAll(system.all);
+    await redis.stop();
+  }
+}
+
+/**
+ * Scenario 5: what the gateway costs. The same cached list, measured straight at the worker, through
+ * a minimal Bun.serve + fetch forwarder, and through our gateway; plus the gateway's own /health.
+ */
+export async function runGatewayCost(options: ScenarioOptions) {
+  const { stack } = options;
+  const redis = await startRedis();
+  const system = await startSystem(stack, { CACHE_ENABLED: 'true', REDIS_URL: redis.url });
+  const forwarderPort = await findFreePort();
+  const forwarder = Bun.spawn(
+    ['bun', join(REPOSITORY_ROOT, 'shared/bench/minimal-forwarder.ts'), String(forwarderPort), system.client.url],
+    {
+      stdout: 'ignore',
+      stderr: 'inherit',
+    },
+  );
+  try {
+    await waitForPort(forwarderPort, 'minimal forwarder');
+    const headers = { authorization: `Bearer ${tokenFor(stack)}` };
+    const measure = (base: string, path = LIST_PATH) =>
+      runLoad([{ url: `${base}${path}`, headers, connections: 64 }], options.seconds, stack.serverConnections);
+    await measure(system.gateway.url); // warm the cache entry and the connections
+    const direct = await measure(system.client.url);
+    const minimal = await measure(`http://127.0.0.1:${forwarderPort}`);
+    const gateway = await measure(system.gateway.url);
+    const gatewayHealth = await measure(system.gateway.url, '/health');
+    return {
+      direct,
+      minimal,
+      gateway,
+      gatewayHealth,
+      gatewayVsMinimal: round(gateway.requestsPerSecond / Math.max(1, minimal.requestsPerSecond)),
+      minimalVsDirect: round(minimal.requestsPerSecond / Math.max(1, direct.requestsPerSecond)),
+      cachedListVsHealth: round(gateway.requestsPerSecond / Math.max(1, gatewayHealth.requestsPerSecond)),
+    };
+  } finally {
+    forwarder.kill();
+    await forwarder.exited;
+    await stopAll(system.all);
+    await redis.stop();
+  }
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
