@@ -97,7 +97,7 @@ export async function runLoad(
   latencies.sort((a, b) => a - b);
   const percentile = (p: number) =>
     latencies.length
-      ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 10) / 10
+      ? Math.round((latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0) * 10) / 10
       : 0;
   return {
     requests,
