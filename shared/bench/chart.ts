@@ -43,7 +43,8 @@ export function renderIncidentChart(
   const width = 760;
   const colors = { session: '#d92d20', transaction: '#039855' };
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="520" font-family="system-ui, sans-serif">` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="520" font-family="system-ui, sans-serif" role="img">` +
+    '<title>Session vs transaction pooler: successful requests per second and PostgreSQL server connections</title>' +
     `<rect width="100%" height="100%" fill="#fff"/>` +
     panel(
       'Successful requests per second',
