@@ -7,7 +7,7 @@ import { BUDGET_HEADROOM } from '../shared/doctor/findings.ts';
 import { NotReady } from '../shared/http/errors.ts';
 import { createHttpMetrics } from '../shared/plugins/http-metrics.ts';
 import { statusPageHtml } from './status-page.ts';
-import type { Upstream } from './upstream-proxy.ts';
+import type { Upstream } from './upstreams.ts';
 
 const PROBE_TIMEOUT_MS = 2_000;
 
@@ -22,8 +22,16 @@ const REPLICAS: Record<string, keyof ServiceConfig> = {
   client: 'CLIENT_REPLICAS',
 };
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Counts an API request the front door answered, in this app's metrics. */
+    observeProxied(labels: { method: string; route: string; status_code: string }, seconds: number): void;
+  }
+}
+
 export async function registerGatewayObservability(app: FastifyInstance, config: ServiceConfig, upstreams: Upstream[]) {
   const metrics = createHttpMetrics(app, 'gateway');
+  app.decorate('observeProxied', metrics.observe);
   const hidden = { schema: { hide: true } };
 
   app.get('/health/live', { schema: { summary: 'The gateway process is up' } }, async () => ({

@@ -2,7 +2,7 @@
 // workers and merged. Cached briefly; a worker that does not answer is left out and named.
 import type { FastifyInstance } from 'fastify';
 import { OPENAPI_PATH } from '../shared/plugins/openapi.ts';
-import type { Upstream } from './upstream-proxy.ts';
+import type { Upstream } from './upstreams.ts';
 
 type OpenApiDocument = {
   paths?: Record<string, unknown>;

@@ -65,7 +65,7 @@ describe('bun run dev', () => {
     const waitFor = watchOutput(runner);
     // All four services up: the gateway and three workers listening, each worker saying its mode.
     for (const port of [gateway, auth, user, client]) {
-      await waitFor(new RegExp(`Server listening at http://127\\.0\\.0\\.1:${port}`), 60_000);
+      await waitFor(new RegExp(`(Server|Gateway) listening at http://127\\.0\\.0\\.1:${port}`), 60_000);
     }
     for (const service of ['AuthService', 'UserService', 'ClientService']) {
       await waitFor(new RegExp(`\\[${service}\\] Using TRANSACTION POOLER \\(PgBouncer\\) connection`), 1_000);

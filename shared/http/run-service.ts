@@ -7,10 +7,21 @@ import { ConfigError, type LoadedConfig, loadServiceConfig } from '../env.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/** What `listen` opened: closing it stops accepting and waits for in-flight requests. */
+export interface Listening {
+  close(): Promise<void>;
+}
+
+const listenWithFastify = async (app: FastifyInstance, loaded: LoadedConfig, port: number): Promise<Listening> => {
+  await app.listen({ host: loaded.config.HOST, port });
+  return { close: () => app.close() };
+};
+
 export async function runService(
   service: ServiceName,
   port: (loaded: LoadedConfig) => number,
   build: (loaded: LoadedConfig) => Promise<FastifyInstance> | FastifyInstance,
+  listen: (app: FastifyInstance, loaded: LoadedConfig, port: number) => Promise<Listening> = listenWithFastify,
 ): Promise<void> {
   let loaded: LoadedConfig;
   try {
@@ -23,10 +34,11 @@ export async function runService(
     throw error;
   }
   let app: FastifyInstance;
+  let listening: Listening;
   try {
     app = await build(loaded);
     for (const warning of loaded.overrideWarnings) app.log.warn(`Local override: ${warning}`);
-    await app.listen({ host: loaded.config.HOST, port: port(loaded) });
+    listening = await listen(app, loaded, port(loaded));
   } catch (error) {
     pino().fatal({ err: error, service }, `${service} failed to start: ${(error as Error).message}`);
     process.exit(1);
@@ -42,7 +54,7 @@ export async function runService(
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     forceExit.unref();
-    await app.close();
+    await listening.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

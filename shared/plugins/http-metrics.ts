@@ -50,6 +50,11 @@ export function createHttpMetrics(app: FastifyInstance, service: string) {
   return {
     registry,
     acquireTimeouts: () => acquireTimeoutCount,
+    /** Records a request answered outside Fastify (the gateway's front door). */
+    observe(labels: { method: string; route: string; status_code: string }, seconds: number) {
+      requests.inc(labels);
+      duration.observe(labels, seconds);
+    },
     /** A gauge whose value is read when Prometheus scrapes. */
     gauge(name: string, help: string, labelNames: string[], read: (gauge: Gauge) => void) {
       new Gauge({

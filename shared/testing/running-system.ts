@@ -1,7 +1,8 @@
 // The four services, built with buildApp and listening on free ports, as `bun run dev` runs them
 // (but in one process), for end-to-end tests through the gateway.
 import type { FastifyInstance } from 'fastify';
-import { buildApp as buildGateway } from '../../gateway/app.ts';
+import { buildAndStartGateway } from '../../gateway/app.ts';
+import type { RunningGateway } from '../../gateway/front-door.ts';
 import { buildApp as buildAuth } from '../../workers/auth/app.ts';
 import { buildApp as buildClient } from '../../workers/client/app.ts';
 import { buildApp as buildUser } from '../../workers/user/app.ts';
@@ -9,7 +10,8 @@ import { testConfig, testKeys, uniqueEmail } from './helpers.ts';
 
 export interface RunningSystem {
   gatewayUrl: string;
-  apps: { gateway: FastifyInstance; auth: FastifyInstance; user: FastifyInstance; client: FastifyInstance };
+  gateway: RunningGateway;
+  apps: { auth: FastifyInstance; user: FastifyInstance; client: FastifyInstance };
   close(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export async function startSystem(requested: Record<string, string> = {}): Promi
     keys: { publicKey: testKeys.publicKey },
   });
   const [authUrl, userUrl, clientUrl] = await Promise.all([listen(auth), listen(user), listen(client)]);
-  const gateway = await buildGateway({
+  const gateway = await buildAndStartGateway({
     config: testConfig('gateway', {
       AUTH_SERVICE_URL: authUrl,
       USER_SERVICE_URL: userUrl,
@@ -37,11 +39,14 @@ export async function startSystem(requested: Record<string, string> = {}): Promi
       ...overrides,
     }),
     keys: { publicKey: testKeys.publicKey },
+    host: '127.0.0.1',
+    port: 0,
   });
-  const gatewayUrl = await listen(gateway);
+  const gatewayUrl = gateway.url;
   return {
     gatewayUrl,
-    apps: { gateway, auth, user, client },
+    gateway,
+    apps: { auth, user, client },
     async close() {
       await gateway.close();
       await Promise.all([auth.close(), user.close(), client.close()]);

@@ -1,11 +1,11 @@
-// The gateway's forwarding against real origins on local ports: headers, bodies, failure mapping.
+// The gateway's front door against real origins on local ports: headers, bodies, failure mapping.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { createServer, type Server } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import { createConnection, createServer, type Server } from 'node:net';
 import { validateConfig } from '../shared/env.ts';
 import { signTestToken, testKeys } from '../shared/testing/helpers.ts';
 import { call } from '../shared/testing/running-system.ts';
-import { buildApp } from './app.ts';
+import { buildAndStartGateway } from './app.ts';
+import type { RunningGateway } from './front-door.ts';
 
 interface Seen {
   method: string;
@@ -55,12 +55,12 @@ async function closedPortUrl(): Promise<string> {
 const token = signTestToken({ sub: '11111111-1111-4111-8111-111111111111' });
 const echo = startEchoOrigin();
 let silent: { url: string; server: Server };
-let gateway: FastifyInstance;
+let gateway: RunningGateway;
 let gatewayUrl: string;
 
 beforeAll(async () => {
   silent = await startSilentOrigin();
-  gateway = await buildApp({
+  gateway = await buildAndStartGateway({
     config: validateConfig('gateway', {
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
@@ -72,8 +72,10 @@ beforeAll(async () => {
       AUTH_RATE_LIMIT_MAX: '100000',
     }),
     keys: { publicKey: testKeys.publicKey },
+    host: '127.0.0.1',
+    port: 0,
   });
-  gatewayUrl = await gateway.listen({ host: '127.0.0.1', port: 0 });
+  gatewayUrl = gateway.url;
 });
 afterAll(async () => {
   await gateway?.close();
@@ -114,6 +116,23 @@ describe('forwarding', () => {
     expect(headers.authorization).toBe(`Bearer ${token}`);
     expect(response.headers.get('x-origin')).toBe('echo');
     expect(response.headers.get('x-request-id')).toBe('req-42');
+  });
+
+  test('a bare HTTP/1.1 request (no Connection header, as curl or wrk send) is forwarded', async () => {
+    const { port } = new URL(gatewayUrl);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection({ port: Number(port), host: '127.0.0.1' }, () => {
+        socket.write(`GET /api/v1/auth/me HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+        if (text.includes('\r\n\r\n') && text.includes('"method"')) socket.end();
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw.startsWith('HTTP/1.1 200')).toBe(true);
   });
 
   test('a worker’s own status and body pass through', async () => {
