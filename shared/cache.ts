@@ -7,6 +7,7 @@
 // back before its promise resolves; the fill happens after that, without awaiting. Nothing here
 // runs inside a Prisma transaction, so the cache is never on the path that acquires a connection.
 import { type CacheStore, createMemoryStore, createRedisStore } from './cache-stores.ts';
+import { withTimeout } from './with-timeout.ts';
 
 export type CacheStatus = 'hit' | 'miss' | 'bypass';
 
@@ -54,15 +55,6 @@ export const cacheGroups = {
   client: (clientId: string) => `client:${clientId}`,
   user: (userId: string) => `user:${userId}`,
 };
-
-/** Races a store call against the cache timeout, so even a store that ignores its own timeout cannot hold a request. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`cache did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export function createCache(options: CacheOptions): Cache {
   const stats: CacheStats = { hits: 0, misses: 0, bypasses: 0, errors: 0 };
@@ -122,7 +114,7 @@ export function createCache(options: CacheOptions): Cache {
         return { value: await load(), status: 'bypass' as const };
       }
       try {
-        const cached = await withTimeout(store.read(key, field), options.timeoutMs);
+        const cached = await withTimeout(store.read(key, field), options.timeoutMs, 'the cache');
         if (cached !== undefined) {
           stats.hits++;
           return { value: JSON.parse(cached) as T, status: 'hit' as const };
@@ -165,7 +157,7 @@ export function createCache(options: CacheOptions): Cache {
         inFlight.delete(flightKey);
       }
       try {
-        await withTimeout(store.dropGroups(keys), options.timeoutMs);
+        await withTimeout(store.dropGroups(keys), options.timeoutMs, 'the cache');
       } catch (error) {
         noteError(error, 'invalidate');
         const now = Date.now();
@@ -176,7 +168,7 @@ export function createCache(options: CacheOptions): Cache {
 
     async check() {
       try {
-        await withTimeout(store.read(`${KEY_PREFIX}health`, 'probe'), options.timeoutMs);
+        await withTimeout(store.read(`${KEY_PREFIX}health`, 'probe'), options.timeoutMs, 'the cache');
         return 'ok' as const;
       } catch {
         return 'degraded' as const;

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServiceName } from '../config-schema.ts';
 import { NotReady } from '../http/errors.ts';
+import { withTimeout } from '../with-timeout.ts';
 import { createHttpMetrics } from './http-metrics.ts';
 
 const READY_TIMEOUT_MS = 2_000;
@@ -39,16 +40,6 @@ export const workerStatusSchema = {
     },
   },
 } as const;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 export const workerObservabilityPlugin = fp<{ service: ServiceName }>(
   async (app: FastifyInstance, { service }) => {
