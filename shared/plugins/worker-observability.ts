@@ -63,7 +63,6 @@ export const workerObservabilityPlugin = fp<{ service: ServiceName }>(
     });
     app.addSchema(workerStatusSchema);
 
-    const hidden = { schema: { hide: true } };
     app.get('/health/live', { schema: { summary: 'The process is up' } }, async () => ({ status: 'ok', service }));
     app.get(
       '/health/ready',
@@ -81,7 +80,7 @@ export const workerObservabilityPlugin = fp<{ service: ServiceName }>(
     );
     app.get(
       '/status',
-      { ...hidden, schema: { hide: true, response: { 200: { $ref: 'WorkerStatus#' } } } },
+      { schema: { hide: true, response: { 200: { $ref: 'WorkerStatus#' } } } },
       async () => ({
         service,
         mode: dbConfig.mode,
