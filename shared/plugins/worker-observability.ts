@@ -78,18 +78,14 @@ export const workerObservabilityPlugin = fp<{ service: ServiceName }>(
         return { status: cache === 'degraded' ? 'degraded' : 'ready', service, checks: { database: 'ok', cache } };
       },
     );
-    app.get(
-      '/status',
-      { schema: { hide: true, response: { 200: { $ref: 'WorkerStatus#' } } } },
-      async () => ({
-        service,
-        mode: dbConfig.mode,
-        poolSize: dbConfig.pool.max,
-        pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
-        acquireTimeouts: metrics.acquireTimeouts(),
-        cache: { kind: app.cache.kind, ...app.cache.stats },
-      }),
-    );
+    app.get('/status', { schema: { hide: true, response: { 200: { $ref: 'WorkerStatus#' } } } }, async () => ({
+      service,
+      mode: dbConfig.mode,
+      poolSize: dbConfig.pool.max,
+      pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
+      acquireTimeouts: metrics.acquireTimeouts(),
+      cache: { kind: app.cache.kind, ...app.cache.stats },
+    }));
   },
   { name: 'poolwise-worker-observability', dependencies: ['poolwise-database', 'poolwise-cache'] },
 );
