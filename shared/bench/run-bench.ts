@@ -9,7 +9,7 @@ import { REPOSITORY_ROOT } from '../env.ts';
 import { FREE_TIER, startBenchStack } from './bench-stack.ts';
 import { renderIncidentChart } from './chart.ts';
 import type { LoadResult } from './load.ts';
-import { runCache, runGatewayCost, runIncident, runScale } from './scenarios.ts';
+import { runCache, runGatewayCost, runIncident, runListQueryCost, runScale } from './scenarios.ts';
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' } } });
 const quick = Boolean(flags.quick);
@@ -55,6 +55,12 @@ try {
   log('scenario 5: gateway cost (worker direct, minimal forwarder, gateway)');
   const gateway = await runGatewayCost(options);
   check(`gateway proxying answered without errors (${gateway.gateway.errorCount})`, gateway.gateway.errorCount === 0);
+  log('scenario 6: the client-list page through Prisma against plain pg (same statements, pool 5, 16 loops)');
+  const listCost = await runListQueryCost(options);
+  check(
+    `both list paths ran (${listCost.prisma} and ${listCost.plainPg} pages/s)`,
+    listCost.prisma > 0 && listCost.plainPg > 0,
+  );
 
   const row = (name: string, result: LoadResult) => ({
     scenario: name,
@@ -79,11 +85,16 @@ try {
     row('5 our gateway (cached list)', gateway.gateway),
     row('5 our gateway /health', gateway.gatewayHealth),
   ];
+  const listRows = [
+    { scenario: '6 client-list page via Prisma (pages/s, in process)', rps: listCost.prisma },
+    { scenario: '6 same statements via plain pg (pages/s, in process)', rps: listCost.plainPg },
+  ];
   const ratios = {
     scale1000vs64: { value: scale.ratio, target: 0.9 },
     gatewayVsMinimalForwarder: { value: gateway.gatewayVsMinimal, target: 0.9 },
     minimalForwarderVsDirect: { value: gateway.minimalVsDirect, target: null },
     cachedListVsGatewayHealth: { value: gateway.cachedListVsHealth, target: 0.9 },
+    prismaListVsPlainPg: { value: listCost.ratio, target: 0.9 },
   };
   report = {
     when: new Date().toISOString(),
@@ -92,6 +103,7 @@ try {
     settings,
     freeTier: FREE_TIER,
     rows,
+    listRows,
     ratios,
     timelines: { session: session.timeline, transaction: transaction.timeline },
     checks,
@@ -128,6 +140,7 @@ try {
       `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors}${kinds} | ${r.peakServerConnections} |`,
     );
   }
+  for (const r of listRows) console.log(`| ${r.scenario} | ${r.rps} | | | | | |`);
   console.log('\n| ratio | value | target |');
   console.log('|---|---|---|');
   for (const [name, ratio] of Object.entries(ratios))

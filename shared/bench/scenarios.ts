@@ -2,6 +2,9 @@
 // returns numbers; run-bench.ts decides what passes.
 import { join } from 'node:path';
 import { createSigner } from 'fast-jwt';
+import pg from 'pg';
+import { createClientRepository } from '../../workers/client/client-repository.ts';
+import { buildPooledDatabaseConfig, openPooledDatabase } from '../db.ts';
 import { REPOSITORY_ROOT } from '../env.ts';
 import { findFreePort, waitForPort } from '../stack/processes.ts';
 import { startRedis } from '../stack/redis.ts';
@@ -190,3 +193,52 @@ export async function runGatewayCost(options: ScenarioOptions) {
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
+
+/**
+ * Scenario 6: the client-list page through the repository (Prisma 7 + adapter-pg) against the same
+ * two statements through plain `pg`, in this process, same pool size, same concurrency.
+ */
+export async function runListQueryCost(options: ScenarioOptions) {
+  const { stack } = options;
+  const database = openPooledDatabase(
+    buildPooledDatabaseConfig({ databaseUrl: stack.transactionUrl, poolSize: 5, poolMode: 'transaction' }),
+    { warn() {}, error() {} },
+  );
+  const plain = new pg.Pool({ connectionString: stack.transactionUrl, max: 5 });
+  const clients = createClientRepository(database.prisma);
+  const query = { ownerId: stack.user.id, page: 1, limit: 20, sort: '-createdAt' as const };
+  const viaPrisma = () => clients.listForOwner(query);
+  const viaPg = async () => {
+    const rows = await plain.query(
+      `SELECT id, owner_id, name, email, phone, company, status, notes, created_at, updated_at
+       FROM clients WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
+      [query.ownerId, query.limit, 0],
+    );
+    const total = await plain.query('SELECT count(*)::int AS n FROM clients WHERE owner_id = $1', [query.ownerId]);
+    return { rows: rows.rows, total: total.rows[0].n };
+  };
+  try {
+    const prisma = await measureLoop(viaPrisma, options.seconds);
+    const plainPg = await measureLoop(viaPg, options.seconds);
+    return { prisma, plainPg, ratio: round(prisma / Math.max(1, plainPg)) };
+  } finally {
+    await database.close();
+    await plain.end();
+  }
+}
+
+/** Pages per second with 16 concurrent loops. */
+async function measureLoop(work: () => Promise<unknown>, seconds: number): Promise<number> {
+  for (let i = 0; i < 50; i++) await work(); // warm up
+  const until = Date.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (Date.now() < until) {
+        await work();
+        done++;
+      }
+    }),
+  );
+  return Math.round(done / seconds);
+}
