@@ -1,7 +1,7 @@
 // The database `bun run dev` runs against: the configured one, or an embedded PostgreSQL kept in
 // .data/postgres with a transaction-mode PgBouncer in front when the binary is there, so local
 // development has the production topology.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceConfig } from '../config-schema.ts';
 import { REPOSITORY_ROOT } from '../env.ts';
@@ -22,6 +22,23 @@ export interface DevDatabase {
 const EMBEDDED_PORT = 54329;
 const POOLER_PORT = 6543;
 const DATABASE_NAME = 'poolwise';
+const POOLER_PID_FILE = 'dev-pgbouncer.pid';
+
+/**
+ * A runner that was killed without its Ctrl-C cleanup leaves its PgBouncer running (holding 6543);
+ * the next start ends it, if the recorded process is still a pgbouncer.
+ */
+function stopStalePooler(dataDir: string): void {
+  const pidFile = join(dataDir, '..', POOLER_PID_FILE);
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pgbouncer')) process.kill(pid, 'SIGTERM');
+  } catch {
+    // already gone, or no /proc here: nothing to stop
+  }
+  rmSync(pidFile, { force: true });
+}
 
 async function portOrFree(preferred: number): Promise<number> {
   return (await isPortOpen(preferred)) ? findFreePort() : preferred;
@@ -65,6 +82,7 @@ export async function prepareDevDatabase(config: ServiceConfig, say: (line: stri
       stop: () => postgres.stop(),
     };
   }
+  stopStalePooler(dataDir);
   const pooler = await startPgBouncer({
     upstream: postgres,
     databases: [DATABASE_NAME],
@@ -74,12 +92,14 @@ export async function prepareDevDatabase(config: ServiceConfig, say: (line: stri
     port: await portOrFree(POOLER_PORT),
   });
   say(`PgBouncer (transaction mode) listens on 127.0.0.1:${pooler.port} in front of it.`);
+  if (pooler.pid) writeFileSync(join(dataDir, '..', POOLER_PID_FILE), String(pooler.pid));
   // PgBouncer logs in upstream itself (auth_type any), so the pooled URL carries no password.
   return {
     env: { DATABASE_URL: pooler.urlFor(DATABASE_NAME), DIRECT_URL: directUrl, DB_POOL_MODE: 'transaction' },
     fresh,
     async stop() {
       await pooler.stop();
+      rmSync(join(dataDir, '..', POOLER_PID_FILE), { force: true });
       await postgres.stop();
     },
   };

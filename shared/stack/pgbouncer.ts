@@ -23,6 +23,7 @@ export interface PgBouncerOptions {
 
 export interface RunningPgBouncer {
   port: number;
+  pid: number | undefined;
   poolMode: 'transaction' | 'session';
   /** Client URL for one of its databases. */
   urlFor(database: string): string;
@@ -81,6 +82,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<Running
   }
   return {
     port,
+    pid: child.pid,
     poolMode: options.poolMode,
     urlFor: (database) => `postgresql://${options.upstream.user}@127.0.0.1:${port}/${database}`,
     async stop() {
