@@ -128,8 +128,8 @@ try {
     ),
   );
 
-  console.log('\n| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | peak PG conns |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('\n| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | timeouts | peak PG conns |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const kinds = r.errors
       ? ` (${Object.entries(r.errorKinds)
@@ -140,7 +140,7 @@ try {
       `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors}${kinds} | ${r.peakServerConnections} |`,
     );
   }
-  for (const r of listRows) console.log(`| ${r.scenario} | ${r.rps} | | | | | |`);
+  for (const r of listRows) console.log(`| ${r.scenario} | ${r.rps} | | | | | | |`);
   console.log('\n| ratio | value | target |');
   console.log('|---|---|---|');
   for (const [name, ratio] of Object.entries(ratios))
