@@ -1,6 +1,7 @@
 // Users, for the auth and user workers. Routes call this, never Prisma directly.
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { escapeLikeWildcards } from './like-pattern.ts';
+import { totalFor } from './page-total.ts';
 
 export interface UserListQuery {
   page: number;
@@ -60,15 +61,15 @@ export function createUserRepository(prisma: PrismaClient) {
         where.OR = [{ email: contains }, { name: contains }];
       }
       // Sequential, like the client list: one pooled connection at a time per request.
+      const skip = (query.page - 1) * query.limit;
       const rows = await prisma.user.findMany({
         where,
         select: publicUserColumns,
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        skip: (query.page - 1) * query.limit,
+        skip,
         take: query.limit,
       });
-      const total = await prisma.user.count({ where });
-      return { rows, total };
+      return { rows, total: await totalFor(rows.length, skip, query.limit, () => prisma.user.count({ where })) };
     },
     /** Returns undefined when no such user exists. */
     async update(id: string, data: Prisma.UserUpdateInput) {

@@ -1,6 +1,7 @@
 // Client records, always scoped to an owner: a query without the owner cannot be written here.
 import type { Prisma, PrismaClient } from '../../shared/generated/prisma/client.ts';
 import { escapeLikeWildcards } from '../../shared/repositories/like-pattern.ts';
+import { totalFor } from '../../shared/repositories/page-total.ts';
 
 export const CLIENT_SORTS = ['createdAt', '-createdAt', 'name', '-name'] as const;
 export type ClientSort = (typeof CLIENT_SORTS)[number];
@@ -56,15 +57,15 @@ export function createClientRepository(prisma: PrismaClient) {
       }
       // One query after the other, not in parallel: a page then holds one pooled connection at a
       // time, so a tiny pool (1-2 per process, by design) is never waited on by a single request.
+      const skip = (query.page - 1) * query.limit;
       const rows = await prisma.client.findMany({
         where,
         select: clientColumns,
         orderBy: orderFor(query.sort),
-        skip: (query.page - 1) * query.limit,
+        skip,
         take: query.limit,
       });
-      const total = await prisma.client.count({ where });
-      return { rows, total };
+      return { rows, total: await totalFor(rows.length, skip, query.limit, () => prisma.client.count({ where })) };
     },
     create(ownerId: string, data: ClientWritableFields) {
       return prisma.client.create({ data: { ...data, ownerId }, select: clientColumns });

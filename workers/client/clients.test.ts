@@ -133,6 +133,16 @@ describe('the list', () => {
     expect(list.body.meta).toEqual({ page: 1, limit: 20, total: 4, totalPages: 1 });
   });
 
+  test('totals stay right on partial pages, full pages and past the end', async () => {
+    const full = await api('GET', '/api/v1/clients?page=1&limit=4', lister.accessToken);
+    expect(full.body.meta).toEqual({ page: 1, limit: 4, total: 4, totalPages: 1 });
+    const past = await api('GET', '/api/v1/clients?page=5&limit=3', lister.accessToken);
+    expect(past.body.data).toEqual([]);
+    expect(past.body.meta).toEqual({ page: 5, limit: 3, total: 4, totalPages: 2 });
+    const filtered = await api('GET', '/api/v1/clients?status=LEAD', lister.accessToken);
+    expect(filtered.body.meta.total).toBe(1);
+  });
+
   test('pages do not overlap', async () => {
     const first = await api('GET', '/api/v1/clients?page=1&limit=3', lister.accessToken);
     const second = await api('GET', '/api/v1/clients?page=2&limit=3', lister.accessToken);
