@@ -182,3 +182,35 @@ describe('the public OpenAPI document', () => {
     expect(response.body['x-unavailable-services']).toEqual(['client', 'user']);
   });
 });
+
+describe('overload', () => {
+  test('while the event loop lags, API requests get 503 SERVICE_OVERLOADED with Retry-After', async () => {
+    const lagging = await buildAndStartGateway({
+      config: validateConfig('gateway', {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        AUTH_SERVICE_URL: echo.url,
+        OVERLOAD_EVENT_LOOP_DELAY_MS: '50',
+      }),
+      keys: { publicKey: testKeys.publicKey },
+      host: '127.0.0.1',
+      port: 0,
+    });
+    try {
+      const blockUntil = Date.now() + 400; // the event loop stalls
+      while (Date.now() < blockUntil) {}
+      let response = await call(lagging.url, 'GET', '/api/v1/auth/me', { token });
+      for (let i = 0; i < 30 && response.status !== 503; i++) {
+        await Bun.sleep(50); // until the next sample has seen the stall
+        const again = Date.now() + 400;
+        while (Date.now() < again) {}
+        response = await call(lagging.url, 'GET', '/api/v1/auth/me', { token });
+      }
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('SERVICE_OVERLOADED');
+      expect(response.headers.get('retry-after')).toBe('1');
+    } finally {
+      await lagging.close();
+    }
+  }, 30_000);
+});

@@ -22,6 +22,7 @@ import {
   PayloadTooLarge,
   RateLimited,
   RETRY_AFTER_SECONDS,
+  ServiceOverloaded,
   UpstreamTimeout,
   UpstreamUnavailable,
 } from '../shared/http/errors.ts';
@@ -109,6 +110,7 @@ export async function startGateway(options: FrontDoorOptions): Promise<RunningGa
     requiredClaims: ['sub', 'exp', 'iss', 'aud'],
     cache: true,
   });
+  const overloaded = () => (app as FastifyInstance & { isUnderPressure?: () => boolean }).isUnderPressure?.() ?? false;
   const prefixes = Object.entries(upstreams).map(([prefix, upstream]) => ({
     path: `/api/v1/${prefix}`,
     route: `/api/v1/${prefix}/*`,
@@ -203,6 +205,8 @@ export async function startGateway(options: FrontDoorOptions): Promise<RunningGa
         // Liveness is this process answering: no need to ask the app behind.
         return Response.json({ status: 'ok', service: 'gateway' }, { headers: { 'x-request-id': requestId } });
       }
+      // The app's event-loop check (@fastify/under-pressure) measures this same process.
+      if (overloaded()) return errorResponse(new ServiceOverloaded(), requestId);
       const target = prefixes.find(
         (prefix) => url.pathname === prefix.path || url.pathname.startsWith(`${prefix.path}/`),
       );
