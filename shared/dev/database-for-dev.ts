@@ -25,9 +25,22 @@ const DATABASE_NAME = 'poolwise';
 const POOLER_PID_FILE = 'dev-pgbouncer.pid';
 
 /**
- * A runner that was killed without its Ctrl-C cleanup leaves its PgBouncer running (holding 6543);
- * the next start ends it, if the recorded process is still a pgbouncer.
+ * A runner that was killed without its Ctrl-C cleanup leaves its PostgreSQL and PgBouncer running
+ * (holding the data folder and 6543); the next start ends them, if they are still what we started.
  */
+async function stopStalePostgres(dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres')) return;
+    process.kill(pid, 'SIGINT'); // PostgreSQL's fast shutdown
+  } catch {
+    return; // not running any more: PostgreSQL clears a stale pid file itself
+  }
+  for (let waited = 0; existsSync(pidFile) && waited < 10_000; waited += 100) await Bun.sleep(100);
+}
+
 function stopStalePooler(dataDir: string): void {
   const pidFile = join(dataDir, '..', POOLER_PID_FILE);
   if (!existsSync(pidFile)) return;
@@ -59,6 +72,7 @@ export async function prepareDevDatabase(config: ServiceConfig, say: (line: stri
 
   const dataDir = join(config.DEV_DATA_DIR ?? join(REPOSITORY_ROOT, '.data'), 'postgres');
   const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  await stopStalePostgres(dataDir);
   say(`No DATABASE_URL configured: ${fresh ? 'creating' : 'starting'} an embedded PostgreSQL in ${dataDir}.`);
   const postgres = await startEmbeddedPostgres({
     dataDir,
