@@ -23,7 +23,8 @@ async function pgbouncerPoolMode(url: string): Promise<string | undefined> {
   admin.search = '';
   try {
     return await withClient(admin.toString(), async (client) => {
-      const { rows } = await client.query({ text: 'SHOW CONFIG', simple: true } as unknown as string);
+      // No parameters, so node-postgres uses the simple protocol, the only one the admin console speaks.
+      const { rows } = await client.query('SHOW CONFIG');
       return (rows as { key: string; value: string }[]).find((row) => row.key === 'pool_mode')?.value;
     });
   } catch {

@@ -7,6 +7,7 @@ import type { ServiceName } from '../config-schema.ts';
 import { registerOpenApi } from '../plugins/openapi.ts';
 import { registerOverloadProtection } from '../plugins/overload.ts';
 import { errorBodySchema, installErrorHandling } from './error-handler.ts';
+import { ServiceClosing } from './errors.ts';
 
 /** An incoming x-request-id is kept only if it is short and plain; anything else gets a fresh id. */
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -50,6 +51,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
+    return503OnClosing: false, // answered in our error shape below
     // Unknown properties are an error (mass assignment is refused, not silently stripped).
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: 'array', useDefaults: true } },
   }) as unknown as FastifyInstance;
@@ -64,12 +66,16 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  // Once closing, answers that were already in flight say `Connection: close`, so keep-alive
-  // clients let go of their sockets and close() can finish. (Node's http server does this itself;
-  // Bun's does not, and close() then waited for the keep-alive timeout.)
+  // Once closing, new requests get 503 SERVICE_CLOSING in our shape (instead of Fastify's own
+  // return503OnClosing body), and answers already in flight say `Connection: close`, so keep-alive
+  // clients let go of their sockets and close() can finish. (Node's http server does the latter
+  // itself; Bun's does not, and close() then waited for the keep-alive timeout.)
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ServiceClosing();
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');

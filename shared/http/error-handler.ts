@@ -94,7 +94,6 @@ export function toCatalogueError(error: ErrorLike): FastifyError {
     return generic;
   }
   if (status >= 500 && error.code && RETRY_AFTER_SECONDS[error.code] !== undefined) return error as FastifyError;
-  if (status >= 500 && error.code?.startsWith('UPSTREAM_')) return error as FastifyError;
   return new InternalError();
 }
 

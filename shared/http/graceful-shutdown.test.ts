@@ -57,6 +57,8 @@ describe('graceful shutdown', () => {
     const others = results.filter((result) => result.status !== 200);
     for (const result of others) expect([503, 0]).toContain(result.status);
     for (const result of others.filter((r) => r.status === 0)) expect(result.body).toBe('ConnectionRefused');
+    for (const result of others.filter((r) => r.status === 503))
+      expect(JSON.parse(result.body).code).toBe('SERVICE_CLOSING');
 
     const left = await sqlOnTestDatabase(
       'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
