@@ -167,6 +167,29 @@ describe('upstream failures', () => {
     expect(performance.now() - started).toBeLessThan(3_000);
   });
 
+  test('a worker that takes the connection and breaks it: 502 UPSTREAM_BAD_RESPONSE', async () => {
+    const breaker = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => breaker.listen(0, '127.0.0.1', resolve));
+    const broken = await buildAndStartGateway({
+      config: validateConfig('gateway', {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        CLIENT_SERVICE_URL: `http://127.0.0.1:${(breaker.address() as { port: number }).port}`,
+      }),
+      keys: { publicKey: testKeys.publicKey },
+      host: '127.0.0.1',
+      port: 0,
+    });
+    try {
+      const response = await call(broken.url, 'POST', '/api/v1/clients', { token, body: { name: 'x' } });
+      expect(response.status).toBe(502);
+      expect(response.body.code).toBe('UPSTREAM_BAD_RESPONSE');
+    } finally {
+      await broken.close();
+      breaker.close();
+    }
+  });
+
   test('non-idempotent requests are not retried', async () => {
     const down = await call(gatewayUrl, 'POST', '/api/v1/users/me', { token, body: { name: 'x' } });
     expect(down.status).toBe(503);

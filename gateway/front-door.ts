@@ -23,6 +23,7 @@ import {
   RateLimited,
   RETRY_AFTER_SECONDS,
   ServiceOverloaded,
+  UpstreamBadResponse,
   UpstreamTimeout,
   UpstreamUnavailable,
 } from '../shared/http/errors.ts';
@@ -172,8 +173,13 @@ export async function startGateway(options: FrontDoorOptions): Promise<RunningGa
           return errorResponse(new UpstreamTimeout(target.upstream.name), requestId);
         }
         if (attempt < attempts) continue;
-        app.log.warn({ upstream: target.upstream.name, requestId, err: error }, 'upstream unreachable');
-        return errorResponse(new UpstreamUnavailable(target.upstream.name), requestId);
+        app.log.warn({ upstream: target.upstream.name, requestId, err: error }, 'upstream failed');
+        // Nobody listening: the worker is down (503). It took the connection, then broke it: 502.
+        const refused = ['ECONNREFUSED', 'ConnectionRefused'].includes((error as { code?: string }).code ?? '');
+        return errorResponse(
+          refused ? new UpstreamUnavailable(target.upstream.name) : new UpstreamBadResponse(target.upstream.name),
+          requestId,
+        );
       }
     }
   }

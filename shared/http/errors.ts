@@ -36,6 +36,7 @@ export const DbPoolTimeout = createError(
 );
 export const DbUnavailable = createError('DB_UNAVAILABLE', 'The database is unavailable. Retry shortly.', 503);
 export const UpstreamUnavailable = createError('UPSTREAM_UNAVAILABLE', 'The %s service is unavailable', 503);
+export const UpstreamBadResponse = createError('UPSTREAM_BAD_RESPONSE', 'The %s service answered badly', 502);
 export const UpstreamTimeout = createError('UPSTREAM_TIMEOUT', 'The %s service did not answer in time', 504);
 export const ServiceOverloaded = createError('SERVICE_OVERLOADED', 'The service is overloaded. Retry shortly.', 503);
 export const NotReady = createError('NOT_READY', 'Not ready: %s', 503);
