@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../shared/config-schema.ts';
 import { createServiceApp, type ServiceAppOptions } from '../shared/http/create-service-app.ts';
 import type { JwtKeys } from '../shared/jwt-keys.ts';
+import { cachePlugin } from '../shared/plugins/cache.ts';
 import { type RunningGateway, startGateway } from './front-door.ts';
 import { registerGatewayObservability } from './observability.ts';
 import { registerCombinedOpenApi } from './openapi-document.ts';
@@ -25,6 +26,8 @@ export async function buildApp(options: GatewayAppOptions): Promise<FastifyInsta
     trustProxyHops: (config.TRUST_PROXY_HOPS ?? 0) + 1,
     overloadEventLoopDelayMs: config.OVERLOAD_EVENT_LOOP_DELAY_MS,
   });
+  // With Redis configured, the front door answers cached list pages itself (edge-cache.ts).
+  await app.register(cachePlugin, { config });
   const upstreams = Object.values(upstreamsFrom(config));
   registerCombinedOpenApi(app, upstreams);
   await registerGatewayObservability(app, config, upstreams);

@@ -30,6 +30,7 @@ import {
 import { ACCESS_TOKEN_ALGORITHM } from '../shared/plugins/access-token.ts';
 import { CREDENTIAL_ROUTES } from '../shared/plugins/rate-limits.ts';
 import { AddressRateLimiter } from './address-rate-limiter.ts';
+import { answerListFromCache } from './edge-cache.ts';
 import type { Upstream } from './upstreams.ts';
 
 /** Fastify's default body limit, kept for API bodies too. */
@@ -111,6 +112,8 @@ export async function startGateway(options: FrontDoorOptions): Promise<RunningGa
     requiredClaims: ['sub', 'exp', 'iss', 'aud'],
     cache: true,
   });
+  // Only a shared cache can be read here: an in-process one lives in the worker.
+  const edgeCache = app.cache?.kind === 'redis' ? app.cache : undefined;
   const overloaded = () => (app as FastifyInstance & { isUnderPressure?: () => boolean }).isUnderPressure?.() ?? false;
   const prefixes = Object.entries(upstreams).map(([prefix, upstream]) => ({
     path: `/api/v1/${prefix}`,
@@ -130,10 +133,15 @@ export async function startGateway(options: FrontDoorOptions): Promise<RunningGa
       const authorization = request.headers.get('authorization');
       const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
       if (!token) return errorResponse(new AuthRequired(), requestId);
+      let subject: string;
       try {
-        verifyToken(token);
+        subject = (verifyToken(token) as { sub: string }).sub;
       } catch {
         return errorResponse(new AuthTokenInvalid(), requestId);
+      }
+      if (edgeCache) {
+        const cached = await answerListFromCache(edgeCache, request, url, subject, requestId);
+        if (cached) return cached;
       }
     }
     if (Number(request.headers.get('content-length') ?? 0) > BODY_LIMIT_BYTES) {

@@ -42,6 +42,8 @@ export interface Cache {
     load: () => Promise<T>,
     bypass?: boolean,
   ): Promise<{ value: T; status: CacheStatus }>;
+  /** The cached value if there is one, without loading anything on a miss. Never throws. */
+  peek<T>(group: string, field: string): Promise<T | undefined>;
   /** Drops groups before a write answers. Never throws. */
   invalidate(...groups: string[]): Promise<void>;
   /** For readiness: `degraded` when the store does not answer (requests still work, from PostgreSQL). */
@@ -81,6 +83,7 @@ export function createCache(options: CacheOptions): Cache {
         stats.bypasses++;
         return { value: await load(), status: 'bypass' };
       },
+      peek: async () => undefined,
       async invalidate() {},
       check: async () => 'off' as const,
       async close() {},
@@ -146,6 +149,19 @@ export function createCache(options: CacheOptions): Cache {
         flight = started;
       }
       return { value: (await flight.promise) as T, status: 'miss' as const };
+    },
+
+    async peek<T>(group: string, field: string) {
+      if (isSuspect(group)) return undefined;
+      try {
+        const cached = await withTimeout(store.read(KEY_PREFIX + group, field), options.timeoutMs, 'the cache');
+        if (cached === undefined) return undefined;
+        stats.hits++;
+        return JSON.parse(cached) as T;
+      } catch (error) {
+        noteError(error, 'read');
+        return undefined;
+      }
     },
 
     async invalidate(...groups: string[]) {

@@ -163,3 +163,40 @@ describe('Redis off the database path', () => {
     expect(resumed).toBe(true);
   }, 30_000);
 });
+
+describe('cache hits answered at the gateway', () => {
+  test('a cached page is served by the gateway itself, scoped to the caller, and dropped by writes', async () => {
+    const edge = await startSystem({ REDIS_URL: redis.url });
+    try {
+      const owner = await registerUser(edge.gatewayUrl, 'edgeowner');
+      const stranger = await registerUser(edge.gatewayUrl, 'edgestranger');
+      await call(edge.gatewayUrl, 'POST', '/api/v1/clients', { token: owner.accessToken, body: { name: 'Edge Co' } });
+      const list = (token: string, query = '') => call(edge.gatewayUrl, 'GET', `/api/v1/clients${query}`, { token });
+      const warm = async () => {
+        for (let i = 0; i < 20 && (await list(owner.accessToken)).headers.get('x-cache') !== 'hit'; i++)
+          await Bun.sleep(20);
+      };
+      await warm();
+      // A write drops the page before it answers: the next read is fresh, not the gateway's old hit.
+      await call(edge.gatewayUrl, 'POST', '/api/v1/clients', { token: owner.accessToken, body: { name: 'Edge Two' } });
+      const fresh = await list(owner.accessToken);
+      expect(fresh.headers.get('x-cache')).toBe('miss');
+      expect(fresh.body.meta.total).toBe(2);
+      await warm();
+
+      // The client worker goes away: cached pages are still answered, by the gateway alone.
+      await edge.apps.client.close();
+      const hit = await list(owner.accessToken);
+      expect(hit.status).toBe(200);
+      expect(hit.headers.get('x-cache')).toBe('hit');
+      expect(hit.body.data.map((client: { name: string }) => client.name)).toEqual(['Edge Two', 'Edge Co']);
+      expect(hit.body.meta).toEqual({ page: 1, limit: 20, total: 2, totalPages: 1 });
+      // Not cached for someone else, nor for another query: those need the worker.
+      expect((await list(stranger.accessToken)).status).toBe(503);
+      expect((await list(owner.accessToken, '?limit=5')).status).toBe(503);
+      expect((await list(owner.accessToken, `?ownerId=${owner.id}`)).status).toBe(503);
+    } finally {
+      await edge.close().catch(() => {});
+    }
+  });
+});

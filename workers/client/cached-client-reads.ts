@@ -1,19 +1,15 @@
 // Client reads through the read cache: one group per owner for lists (any write drops all of that
 // owner's lists), one per client for single reads. Every write calls forgetClient() before answering.
 import { type Cache, cacheGroups } from '../../shared/cache.ts';
+import { clientListCacheField } from '../../shared/client-list-query.ts';
 import type { ClientListQuery, ClientRepository } from './client-repository.ts';
-
-/** Same query, same field: parameters in a fixed order, absent ones left out. */
-export function listCacheField(query: Omit<ClientListQuery, 'ownerId'>): string {
-  return JSON.stringify([query.page, query.limit, query.sort, query.status ?? null, query.search ?? null]);
-}
 
 export function createCachedClientReads(cache: Cache, clients: ClientRepository) {
   return {
     list(query: ClientListQuery, fresh = false) {
       return cache.readThrough(
         cacheGroups.clientLists(query.ownerId),
-        listCacheField(query),
+        clientListCacheField(query),
         () => clients.listForOwner(query),
         fresh,
       );

@@ -1,11 +1,11 @@
 // Client records, always scoped to an owner: a query without the owner cannot be written here.
+
+import type { ClientSort, ClientStatus } from '../../shared/client-list-query.ts';
 import type { Prisma, PrismaClient } from '../../shared/generated/prisma/client.ts';
 import { escapeLikeWildcards } from '../../shared/repositories/like-pattern.ts';
 import { totalFor } from '../../shared/repositories/page-total.ts';
 
-export const CLIENT_SORTS = ['createdAt', '-createdAt', 'name', '-name'] as const;
-export type ClientSort = (typeof CLIENT_SORTS)[number];
-export type ClientStatus = 'ACTIVE' | 'INACTIVE' | 'LEAD';
+export type { ClientSort, ClientStatus };
 
 export interface ClientListQuery {
   ownerId: string;

@@ -1,9 +1,10 @@
 // GET /api/v1/clients: the incident's failing endpoint. The owner's clients, newest first by default.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CLIENT_LIST_DEFAULTS, CLIENT_SORTS, CLIENT_STATUSES } from '../../../shared/client-list-query.ts';
 import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
 import { pageMeta, pageMetaSchema, paginationProperties } from '../../../shared/schemas/pagination.ts';
 import type { CachedClientReads } from '../cached-client-reads.ts';
-import { CLIENT_SORTS, type ClientListQuery } from '../client-repository.ts';
+import type { ClientListQuery } from '../client-repository.ts';
 
 type ListQuerystring = Omit<ClientListQuery, 'ownerId'> & { ownerId?: string };
 
@@ -23,8 +24,8 @@ export function listClientsRoute(
           properties: {
             ...paginationProperties,
             search: { type: 'string', maxLength: 100 },
-            status: { type: 'string', enum: ['ACTIVE', 'INACTIVE', 'LEAD'] },
-            sort: { type: 'string', enum: [...CLIENT_SORTS], default: '-createdAt' },
+            status: { type: 'string', enum: [...CLIENT_STATUSES] },
+            sort: { type: 'string', enum: [...CLIENT_SORTS], default: CLIENT_LIST_DEFAULTS.sort },
             ownerId: { type: 'string', format: 'uuid', description: "Admins only: another user's clients" },
           },
         },

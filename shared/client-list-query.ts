@@ -1,0 +1,62 @@
+// The client list's query parameters in one place: the client worker validates them with its route
+// schema and caches pages under clientListCacheField(); the gateway's front door recognises the same
+// canonical queries (parseCanonicalClientListQuery) to answer cache hits without a second hop.
+export const CLIENT_SORTS = ['createdAt', '-createdAt', 'name', '-name'] as const;
+export type ClientSort = (typeof CLIENT_SORTS)[number];
+export const CLIENT_STATUSES = ['ACTIVE', 'INACTIVE', 'LEAD'] as const;
+export type ClientStatus = (typeof CLIENT_STATUSES)[number];
+
+export const CLIENT_LIST_DEFAULTS = { page: 1, limit: 20, sort: '-createdAt' as ClientSort };
+export const CLIENT_LIST_LIMITS = { maxPage: 1_000_000, maxLimit: 100, maxSearch: 100 };
+
+export interface ClientListParams {
+  page: number;
+  limit: number;
+  sort: ClientSort;
+  status?: ClientStatus;
+  search?: string;
+}
+
+/** Same query, same cache field: parameters in a fixed order, absent ones as null. */
+export function clientListCacheField(params: ClientListParams): string {
+  return JSON.stringify([params.page, params.limit, params.sort, params.status ?? null, params.search ?? null]);
+}
+
+const CANONICAL_NUMBER = /^[1-9]\d{0,6}$/;
+const KNOWN = new Set(['page', 'limit', 'sort', 'status', 'search']);
+
+/**
+ * The parameters as the worker would read them, for queries written plainly; undefined for anything
+ * else (unknown or repeated parameters, out-of-range values, `ownerId`), which the worker then
+ * validates and answers itself. Returning undefined is always safe: it only means "forward".
+ */
+export function parseCanonicalClientListQuery(query: URLSearchParams): ClientListParams | undefined {
+  const seen = new Set<string>();
+  for (const key of query.keys()) {
+    if (!KNOWN.has(key) || seen.has(key)) return undefined;
+    seen.add(key);
+  }
+  const number = (name: 'page' | 'limit', fallback: number, max: number) => {
+    const raw = query.get(name);
+    if (raw === null) return fallback;
+    if (!CANONICAL_NUMBER.test(raw)) return undefined;
+    const value = Number(raw);
+    return value <= max ? value : undefined;
+  };
+  const page = number('page', CLIENT_LIST_DEFAULTS.page, CLIENT_LIST_LIMITS.maxPage);
+  const limit = number('limit', CLIENT_LIST_DEFAULTS.limit, CLIENT_LIST_LIMITS.maxLimit);
+  const sort = query.get('sort') ?? CLIENT_LIST_DEFAULTS.sort;
+  const status = query.get('status') ?? undefined;
+  const rawSearch = query.get('search');
+  if (page === undefined || limit === undefined) return undefined;
+  if (!(CLIENT_SORTS as readonly string[]).includes(sort)) return undefined;
+  if (status !== undefined && !(CLIENT_STATUSES as readonly string[]).includes(status)) return undefined;
+  if (rawSearch !== null && rawSearch.length > CLIENT_LIST_LIMITS.maxSearch) return undefined;
+  return {
+    page,
+    limit,
+    sort: sort as ClientSort,
+    status: status as ClientStatus | undefined,
+    search: rawSearch?.trim() || undefined,
+  };
+}
