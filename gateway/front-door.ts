@@ -113,7 +113,7 @@ export async function startGateway(options: FrontDoorOptions): Promise<RunningGa
     cache: true,
   });
   // Only a shared cache can be read here: an in-process one lives in the worker.
-  const edgeCache = app.cache?.kind === 'redis' ? app.cache : undefined;
+  const edgeCache = config.EDGE_CACHE_ENABLED && app.cache?.kind === 'redis' ? app.cache : undefined;
   const overloaded = () => (app as FastifyInstance & { isUnderPressure?: () => boolean }).isUnderPressure?.() ?? false;
   const prefixes = Object.entries(upstreams).map(([prefix, upstream]) => ({
     path: `/api/v1/${prefix}`,

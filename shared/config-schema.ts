@@ -65,6 +65,7 @@ export const configJsonSchema = {
     CACHE_ENABLED: { type: 'boolean', default: true },
     CACHE_TTL: { type: 'integer', minimum: 1, maximum: 86400, default: 30 },
     CACHE_TIMEOUT_MS: { type: 'integer', minimum: 5, maximum: 5000, default: 100 },
+    EDGE_CACHE_ENABLED: { type: 'boolean', default: true },
 
     JWT_PRIVATE_KEY: { type: 'string', minLength: 1 },
     JWT_PUBLIC_KEY: { type: 'string', minLength: 1 },
@@ -135,6 +136,8 @@ export interface ServiceConfig {
   CACHE_ENABLED: boolean;
   CACHE_TTL: number;
   CACHE_TIMEOUT_MS: number;
+  /** The gateway answers cached client-list pages itself when Redis is configured. */
+  EDGE_CACHE_ENABLED: boolean;
   JWT_PRIVATE_KEY?: string;
   JWT_PUBLIC_KEY?: string;
   JWT_ISSUER: string;

@@ -82,7 +82,8 @@ try {
     row('4 cache: Redis stopped mid-run', cache.redisStopped),
     row('5 worker direct (cached list)', gateway.direct),
     row('5 minimal Bun.serve+fetch forwarder', gateway.minimal),
-    row('5 our gateway (cached list)', gateway.gateway),
+    row('5 our gateway forwarding (worker-cached list)', gateway.gateway),
+    row('5 our gateway, list answered at the edge', gateway.edge),
     row('5 our gateway /health', gateway.gatewayHealth),
   ];
   const listRows = [
@@ -137,7 +138,7 @@ try {
           .join(', ')})`
       : '';
     console.log(
-      `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors}${kinds} | ${r.peakServerConnections} |`,
+      `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors}${kinds} | ${r.timeouts} | ${r.peakServerConnections} |`,
     );
   }
   for (const r of listRows) console.log(`| ${r.scenario} | ${r.rps} | | | | | | |`);
