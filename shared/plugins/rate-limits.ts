@@ -1,6 +1,7 @@
-// Rate limits in the one error shape (429 RATE_LIMITED + Retry-After). @fastify/rate-limit's own
-// body has no `code`, so every limit here builds an error from our catalogue instead.
-// Counters live in process memory: with several replicas each counts on its own (see README).
+// The auth worker's per-account limits, in the one error shape (429 RATE_LIMITED + Retry-After):
+// @fastify/rate-limit's own body has no `code`, so its errors come from our catalogue instead.
+// Per-address limits are the gateway's (gateway/address-rate-limiter.ts). Counters live in process
+// memory: with several replicas each counts on its own (see README).
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
@@ -8,7 +9,7 @@ import fp from 'fastify-plugin';
 import { RateLimited } from '../http/errors.ts';
 
 export interface RateLimitOptions {
-  /** Apply `max` per `windowSeconds` to every route of the app (the gateway); off for workers. */
+  /** Apply `max` per `windowSeconds` to every route; false = only routes that ask (config.rateLimit). */
   global: boolean;
   max: number;
   windowSeconds: number;
