@@ -27,7 +27,7 @@ import {
   UpstreamTimeout,
   UpstreamUnavailable,
 } from '../shared/http/errors.ts';
-import { ACCESS_TOKEN_ALGORITHM } from '../shared/plugins/access-token.ts';
+import { accessTokenVerifyRules } from '../shared/plugins/access-token.ts';
 import { CREDENTIAL_ROUTES } from '../shared/plugins/rate-limits.ts';
 import { AddressRateLimiter } from './address-rate-limiter.ts';
 import { answerListFromCache } from './edge-cache.ts';
@@ -102,15 +102,9 @@ export async function startGateway(options: FrontDoorOptions): Promise<RunningGa
   const windowMs = config.RATE_LIMIT_WINDOW * 1000;
   const generalLimit = new AddressRateLimiter(config.RATE_LIMIT_MAX, windowMs);
   const credentialLimit = new AddressRateLimiter(config.AUTH_RATE_LIMIT_MAX, windowMs);
-  // The same rules as the workers' @fastify/jwt: algorithm pinned, iss/aud/exp required; verified
-  // tokens remembered until they expire.
   const verifyToken = createVerifier({
-    key: options.publicKey.replace(/\\n/g, '\n'),
-    algorithms: [ACCESS_TOKEN_ALGORITHM],
-    allowedIss: config.JWT_ISSUER,
-    allowedAud: config.JWT_AUDIENCE,
-    requiredClaims: ['sub', 'exp', 'iss', 'aud'],
-    cache: true,
+    key: options.publicKey,
+    ...accessTokenVerifyRules(config.JWT_ISSUER, config.JWT_AUDIENCE),
   });
   // Only a shared cache can be read here: an in-process one lives in the worker.
   const edgeCache = config.EDGE_CACHE_ENABLED && app.cache?.kind === 'redis' ? app.cache : undefined;

@@ -40,6 +40,21 @@ export interface AccessTokenPluginOptions {
 
 export const ACCESS_TOKEN_ALGORITHM = 'EdDSA';
 
+/**
+ * The verification rules every verifier uses (the workers' @fastify/jwt and the gateway's front
+ * door): algorithm pinned, iss/aud/exp/sub required, verified tokens remembered until they expire
+ * (signature checks dominate a cached read).
+ */
+export function accessTokenVerifyRules(issuer: string, audience: string) {
+  return {
+    algorithms: [ACCESS_TOKEN_ALGORITHM] as 'EdDSA'[],
+    allowedIss: issuer,
+    allowedAud: audience,
+    requiredClaims: ['sub', 'exp', 'iss', 'aud'],
+    cache: true,
+  };
+}
+
 export const accessTokenPlugin = fp<AccessTokenPluginOptions>(
   async (app, options) => {
     await app.register(fastifyJwt, {
@@ -51,14 +66,7 @@ export const accessTokenPlugin = fp<AccessTokenPluginOptions>(
         // A string with its unit: a bare number here has meant seconds in one library and milliseconds in another.
         expiresIn: `${options.ttlSeconds}s`,
       },
-      verify: {
-        algorithms: [ACCESS_TOKEN_ALGORITHM],
-        allowedIss: options.issuer,
-        allowedAud: options.audience,
-        requiredClaims: ['sub', 'exp', 'iss', 'aud'],
-        // Verified tokens are remembered (until they expire): signature checks dominate a cached read.
-        cache: true,
-      },
+      verify: accessTokenVerifyRules(options.issuer, options.audience),
     });
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const header = request.headers.authorization;
