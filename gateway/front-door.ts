@@ -10,18 +10,17 @@
 // only what it must: request id, per-address rate limits, token verification, forwarding headers,
 // streaming bodies both ways, and mapping upstream failures into the one error shape.
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import type { Server } from 'bun';
 import { createVerifier } from 'fast-jwt';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../shared/config-schema.ts';
+import { renderError } from '../shared/http/error-handler.ts';
 import {
   AuthRequired,
   AuthTokenInvalid,
   InternalError,
   PayloadTooLarge,
   RateLimited,
-  RETRY_AFTER_SECONDS,
   ServiceOverloaded,
   UpstreamBadResponse,
   UpstreamTimeout,
@@ -74,23 +73,13 @@ export interface RunningGateway {
 }
 
 function errorResponse(error: FastifyError, requestId: string): Response {
-  const statusCode = error.statusCode ?? 500;
+  const { body, retryAfter } = renderError(error, requestId);
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
     'x-request-id': requestId,
   };
-  const retryAfter = RETRY_AFTER_SECONDS[error.code];
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
-  return new Response(
-    JSON.stringify({
-      statusCode,
-      code: error.code,
-      error: STATUS_CODES[statusCode] ?? 'Error',
-      message: error.message,
-      requestId,
-    }),
-    { status: statusCode, headers },
-  );
+  return new Response(JSON.stringify(body), { status: body.statusCode, headers });
 }
 
 const isTimeout = (error: unknown) => ['TimeoutError', 'AbortError'].includes((error as Error)?.name);

@@ -97,18 +97,25 @@ export function toCatalogueError(error: ErrorLike): FastifyError {
   return new InternalError();
 }
 
-export function sendError(reply: FastifyReply, request: FastifyRequest, error: FastifyError): FastifyReply {
+/** The one error body for a catalogue error, and the Retry-After to send with it, if any. */
+export function renderError(error: FastifyError, requestId: string): { body: ErrorBody; retryAfter?: number } {
   const statusCode = error.statusCode ?? 500;
-  const retryAfter = RETRY_AFTER_SECONDS[error.code];
-  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
-  const body: ErrorBody = {
-    statusCode,
-    code: error.code,
-    error: STATUS_CODES[statusCode] ?? 'Error',
-    message: error.message,
-    requestId: String(request.id),
+  return {
+    body: {
+      statusCode,
+      code: error.code,
+      error: STATUS_CODES[statusCode] ?? 'Error',
+      message: error.message,
+      requestId,
+    },
+    retryAfter: RETRY_AFTER_SECONDS[error.code],
   };
-  return reply.code(statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+export function sendError(reply: FastifyReply, request: FastifyRequest, error: FastifyError): FastifyReply {
+  const { body, retryAfter } = renderError(error, String(request.id));
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
