@@ -2,7 +2,7 @@
 // /status page polls, and the interactive API reference at /docs.
 import apiReference from '@scalar/fastify-api-reference';
 import type { FastifyInstance } from 'fastify';
-import type { ServiceConfig } from '../shared/config-schema.ts';
+import { REPLICA_KEYS, type ServiceConfig } from '../shared/config-schema.ts';
 import { BUDGET_HEADROOM } from '../shared/doctor/findings.ts';
 import { NotReady } from '../shared/http/errors.ts';
 import { createHttpMetrics } from '../shared/plugins/http-metrics.ts';
@@ -15,12 +15,6 @@ async function fetchJson(url: URL): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
   return { status: response.status, body: await response.json() };
 }
-
-const REPLICAS: Record<string, keyof ServiceConfig> = {
-  auth: 'AUTH_REPLICAS',
-  user: 'USER_REPLICAS',
-  client: 'CLIENT_REPLICAS',
-};
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,7 +54,8 @@ export async function registerGatewayObservability(app: FastifyInstance, config:
   app.get('/status.json', hidden, async () => {
     const services = await Promise.all(
       upstreams.map(async (upstream) => {
-        const replicas = Number(config[REPLICAS[upstream.name] as keyof ServiceConfig] ?? 1);
+        const key = REPLICA_KEYS[upstream.name as keyof typeof REPLICA_KEYS];
+        const replicas = key ? config[key] : 1;
         try {
           const { body } = await fetchJson(new URL('/status', upstream.baseUrl));
           return { ...(body as object), service: upstream.name, replicas, reachable: true };

@@ -20,6 +20,9 @@ export const SERVICE_LOG_NAMES: Record<ServiceName, string> = {
   client: 'ClientService',
 };
 
+/** Which key says how many copies of each worker run (the connection budget multiplies by these). */
+export const REPLICA_KEYS = { auth: 'AUTH_REPLICAS', user: 'USER_REPLICAS', client: 'CLIENT_REPLICAS' } as const;
+
 const port = (fallback: number) => ({ type: 'integer', minimum: 0, maximum: 65535, default: fallback });
 const httpUrl = { type: 'string', format: 'http-url' };
 

@@ -1,16 +1,10 @@
 // Reads the configuration every worker would read (all layers, with provenance) into doctor reports.
-import type { ServiceConfig, ServiceName } from '../config-schema.ts';
+import { REPLICA_KEYS, type ServiceConfig, type ServiceName } from '../config-schema.ts';
 import { buildPooledDatabaseConfig, DEFAULT_POOL_TIMEOUT_SECONDS } from '../db-config.ts';
 import { ConfigError, loadServiceConfig } from '../env.ts';
 import type { ServiceReport } from './findings.ts';
 
 export const WORKERS: ServiceName[] = ['auth', 'user', 'client'];
-
-const REPLICA_KEYS: Record<string, keyof ServiceConfig> = {
-  auth: 'AUTH_REPLICAS',
-  user: 'USER_REPLICAS',
-  client: 'CLIENT_REPLICAS',
-};
 
 export function collectServiceReport(
   service: ServiceName,
@@ -40,7 +34,7 @@ export function collectServiceReport(
     databaseUrlSource: sources.DATABASE_URL,
     directUrl: config.DIRECT_URL,
     redisUrl: config.REDIS_URL,
-    replicas: Number(config[REPLICA_KEYS[service] as keyof ServiceConfig] ?? 1),
+    replicas: service === 'gateway' ? 1 : config[REPLICA_KEYS[service]],
     overrides,
     notes: [],
   };
