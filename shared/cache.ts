@@ -105,6 +105,19 @@ export function createCache(options: CacheOptions): Cache {
   // entry we could not drop may still be in the store when it comes back.
   const suspectUntil = new Map<string, number>();
   const isSuspect = (group: string) => (suspectUntil.get(group) ?? 0) > Date.now();
+  // One read, bounded by the cache timeout; a hit is counted, a failure is a miss. Wrapped, because
+  // `null` (e.g. "no such client") is a value that can be cached too.
+  const readStored = async <T>(key: string, field: string): Promise<{ value: T } | undefined> => {
+    try {
+      const cached = await withTimeout(store.read(key, field), options.timeoutMs, 'the cache');
+      if (cached === undefined) return undefined;
+      stats.hits++;
+      return { value: JSON.parse(cached) as T };
+    } catch (error) {
+      noteError(error, 'read');
+      return undefined;
+    }
+  };
 
   return {
     kind: store.kind,
@@ -116,15 +129,8 @@ export function createCache(options: CacheOptions): Cache {
         stats.bypasses++;
         return { value: await load(), status: 'bypass' as const };
       }
-      try {
-        const cached = await withTimeout(store.read(key, field), options.timeoutMs, 'the cache');
-        if (cached !== undefined) {
-          stats.hits++;
-          return { value: JSON.parse(cached) as T, status: 'hit' as const };
-        }
-      } catch (error) {
-        noteError(error, 'read');
-      }
+      const cached = await readStored<T>(key, field);
+      if (cached) return { value: cached.value, status: 'hit' as const };
       stats.misses++;
       // Concurrent misses for one entry share one database query (no stampede).
       const flightKey = `${key}\u0000${field}`;
@@ -153,15 +159,7 @@ export function createCache(options: CacheOptions): Cache {
 
     async peek<T>(group: string, field: string) {
       if (isSuspect(group)) return undefined;
-      try {
-        const cached = await withTimeout(store.read(KEY_PREFIX + group, field), options.timeoutMs, 'the cache');
-        if (cached === undefined) return undefined;
-        stats.hits++;
-        return JSON.parse(cached) as T;
-      } catch (error) {
-        noteError(error, 'read');
-        return undefined;
-      }
+      return (await readStored<T>(KEY_PREFIX + group, field))?.value;
     },
 
     async invalidate(...groups: string[]) {
