@@ -1,13 +1,14 @@
 // The client list's query parameters in one place: the client worker validates them with its route
 // schema and caches pages under clientListCacheField(); the gateway's front door recognises the same
 // canonical queries (parseCanonicalClientListQuery) to answer cache hits without a second hop.
+import { LIST_LIMITS } from './schemas/pagination.ts';
+
 export const CLIENT_SORTS = ['createdAt', '-createdAt', 'name', '-name'] as const;
 export type ClientSort = (typeof CLIENT_SORTS)[number];
 export const CLIENT_STATUSES = ['ACTIVE', 'INACTIVE', 'LEAD'] as const;
 export type ClientStatus = (typeof CLIENT_STATUSES)[number];
 
-export const CLIENT_LIST_DEFAULTS = { page: 1, limit: 20, sort: '-createdAt' as ClientSort };
-export const CLIENT_LIST_LIMITS = { maxPage: 1_000_000, maxLimit: 100, maxSearch: 100 };
+export const CLIENT_LIST_DEFAULT_SORT: ClientSort = '-createdAt';
 
 export interface ClientListParams {
   page: number;
@@ -43,15 +44,15 @@ export function parseCanonicalClientListQuery(query: URLSearchParams): ClientLis
     const value = Number(raw);
     return value <= max ? value : undefined;
   };
-  const page = number('page', CLIENT_LIST_DEFAULTS.page, CLIENT_LIST_LIMITS.maxPage);
-  const limit = number('limit', CLIENT_LIST_DEFAULTS.limit, CLIENT_LIST_LIMITS.maxLimit);
-  const sort = query.get('sort') ?? CLIENT_LIST_DEFAULTS.sort;
+  const page = number('page', LIST_LIMITS.defaultPage, LIST_LIMITS.maxPage);
+  const limit = number('limit', LIST_LIMITS.defaultLimit, LIST_LIMITS.maxLimit);
+  const sort = query.get('sort') ?? CLIENT_LIST_DEFAULT_SORT;
   const status = query.get('status') ?? undefined;
   const rawSearch = query.get('search');
   if (page === undefined || limit === undefined) return undefined;
   if (!(CLIENT_SORTS as readonly string[]).includes(sort)) return undefined;
   if (status !== undefined && !(CLIENT_STATUSES as readonly string[]).includes(status)) return undefined;
-  if (rawSearch !== null && rawSearch.length > CLIENT_LIST_LIMITS.maxSearch) return undefined;
+  if (rawSearch !== null && rawSearch.length > LIST_LIMITS.maxSearch) return undefined;
   return {
     page,
     limit,

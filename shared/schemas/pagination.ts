@@ -1,8 +1,13 @@
-// Page/limit rules shared by every list: limit 1..100 (default 20), page >= 1.
+// Page/limit/search rules shared by every list (and by the gateway's reading of list queries, in
+// shared/client-list-query.ts): limit 1..100 (default 20), page >= 1, search up to 100 characters.
+export const LIST_LIMITS = { defaultPage: 1, defaultLimit: 20, maxPage: 1_000_000, maxLimit: 100, maxSearch: 100 };
+
 export const paginationProperties = {
-  page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
-  limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+  page: { type: 'integer', minimum: 1, maximum: LIST_LIMITS.maxPage, default: LIST_LIMITS.defaultPage },
+  limit: { type: 'integer', minimum: 1, maximum: LIST_LIMITS.maxLimit, default: LIST_LIMITS.defaultLimit },
 } as const;
+
+export const searchProperty = { type: 'string', maxLength: LIST_LIMITS.maxSearch } as const;
 
 export const pageMetaSchema = {
   type: 'object',

@@ -1,8 +1,8 @@
 // GET /api/v1/clients: the incident's failing endpoint. The owner's clients, newest first by default.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { CLIENT_LIST_DEFAULTS, CLIENT_SORTS, CLIENT_STATUSES } from '../../../shared/client-list-query.ts';
+import { CLIENT_LIST_DEFAULT_SORT, CLIENT_SORTS, CLIENT_STATUSES } from '../../../shared/client-list-query.ts';
 import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
-import { pageMeta, pageMetaSchema, paginationProperties } from '../../../shared/schemas/pagination.ts';
+import { pageMeta, pageMetaSchema, paginationProperties, searchProperty } from '../../../shared/schemas/pagination.ts';
 import type { CachedClientReads } from '../cached-client-reads.ts';
 import type { ClientListQuery } from '../client-repository.ts';
 
@@ -23,9 +23,9 @@ export function listClientsRoute(
           additionalProperties: false,
           properties: {
             ...paginationProperties,
-            search: { type: 'string', maxLength: 100 },
+            search: searchProperty,
             status: { type: 'string', enum: [...CLIENT_STATUSES] },
-            sort: { type: 'string', enum: [...CLIENT_SORTS], default: CLIENT_LIST_DEFAULTS.sort },
+            sort: { type: 'string', enum: [...CLIENT_SORTS], default: CLIENT_LIST_DEFAULT_SORT },
             ownerId: { type: 'string', format: 'uuid', description: "Admins only: another user's clients" },
           },
         },

@@ -5,7 +5,7 @@ import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.t
 import type { CachedUserReads } from '../../../shared/repositories/cached-user-reads.ts';
 import type { SessionRepository } from '../../../shared/repositories/session-repository.ts';
 import type { UserListQuery, UserRepository } from '../../../shared/repositories/user-repository.ts';
-import { pageMeta, pageMetaSchema, paginationProperties } from '../../../shared/schemas/pagination.ts';
+import { pageMeta, pageMetaSchema, paginationProperties, searchProperty } from '../../../shared/schemas/pagination.ts';
 import { uuidParamsSchema } from '../../../shared/schemas/user.ts';
 
 const adminErrors = {
@@ -31,7 +31,7 @@ export function adminUserRoutes(
           additionalProperties: false,
           properties: {
             ...paginationProperties,
-            search: { type: 'string', maxLength: 100 },
+            search: searchProperty,
             role: { type: 'string', enum: ['USER', 'ADMIN'] },
             status: { type: 'string', enum: ['ACTIVE', 'DISABLED'] },
           },
