@@ -10,7 +10,6 @@
 // only what it must: request id, per-address rate limits, token verification, forwarding headers,
 // streaming bodies both ways, and mapping upstream failures into the one error shape.
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'bun';
 import { createVerifier } from 'fast-jwt';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../shared/config-schema.ts';
@@ -67,7 +66,6 @@ export interface FrontDoorOptions {
 
 export interface RunningGateway {
   url: string;
-  server: Server<undefined>;
   /** Stops accepting, lets in-flight requests finish, then closes the Fastify app. */
   close(): Promise<void>;
 }
@@ -235,7 +233,6 @@ export async function startGateway(options: FrontDoorOptions): Promise<RunningGa
   app.log.info(`Gateway listening at ${url} (its own routes served behind it at ${internalUrl})`);
   return {
     url,
-    server: server as Server<undefined>,
     async close() {
       await server.stop();
       await app.close();

@@ -8,9 +8,8 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { RateLimited } from '../http/errors.ts';
 
+/** Defaults for the routes that ask for a limit (`config.rateLimit`); other routes have none. */
 export interface RateLimitOptions {
-  /** Apply `max` per `windowSeconds` to every route; false = only routes that ask (config.rateLimit). */
-  global: boolean;
   max: number;
   windowSeconds: number;
 }
@@ -18,7 +17,7 @@ export interface RateLimitOptions {
 export const rateLimitPlugin = fp<RateLimitOptions>(
   async (app, options) => {
     await app.register(rateLimit, {
-      global: options.global,
+      global: false,
       max: options.max,
       timeWindow: options.windowSeconds * 1000,
       errorResponseBuilder: (_request, context) => new RateLimited(Math.ceil(context.ttl / 1000)),

@@ -24,7 +24,7 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   });
   const { config } = options;
   const perAccount = { max: config.AUTH_ACCOUNT_RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW };
-  await app.register(rateLimitPlugin, { global: false, ...perAccount });
+  await app.register(rateLimitPlugin, perAccount);
   const limits: AuthRouteLimits = { perAccount: { max: perAccount.max, timeWindow: perAccount.windowSeconds * 1000 } };
   registerRoute(app, { users, tokens, limits });
   loginRoute(app, { users, tokens, limits });
