@@ -2,8 +2,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { createConnection, createServer, type Server } from 'node:net';
 import { validateConfig } from '../shared/env.ts';
-import { signTestToken, testKeys } from '../shared/testing/helpers.ts';
-import { call } from '../shared/testing/running-system.ts';
+import { signTestToken, testKeys } from '../tools/testing/helpers.ts';
+import { call } from '../tools/testing/running-system.ts';
 import { buildAndStartGateway } from './app.ts';
 import type { RunningGateway } from './front-door.ts';
 

@@ -3,7 +3,7 @@
 import apiReference from '@scalar/fastify-api-reference';
 import type { FastifyInstance } from 'fastify';
 import { REPLICA_KEYS, type ServiceConfig } from '../shared/config-schema.ts';
-import { BUDGET_HEADROOM } from '../shared/doctor/findings.ts';
+import { BUDGET_HEADROOM } from '../shared/connection-budget.ts';
 import { NotReady } from '../shared/http/errors.ts';
 import { createHttpMetrics } from '../shared/plugins/http-metrics.ts';
 import { statusPageHtml } from './status-page.ts';

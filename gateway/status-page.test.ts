@@ -5,7 +5,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { REPOSITORY_ROOT } from '../shared/env.ts';
-import { type RunningSystem, startSystem } from '../shared/testing/running-system.ts';
+import { type RunningSystem, startSystem } from '../tools/testing/running-system.ts';
+import { STACK_START_TIMEOUT_MS, useTestStack } from '../tools/testing/test-stack.ts';
+
+beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let system: RunningSystem;

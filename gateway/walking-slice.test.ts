@@ -1,7 +1,10 @@
 // End to end through the gateway against the real stack: PostgreSQL behind a transaction-mode PgBouncer.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { uniqueEmail } from '../shared/testing/helpers.ts';
-import { call, type RunningSystem, startSystem } from '../shared/testing/running-system.ts';
+import { uniqueEmail } from '../tools/testing/helpers.ts';
+import { call, type RunningSystem, startSystem } from '../tools/testing/running-system.ts';
+import { STACK_START_TIMEOUT_MS, useTestStack } from '../tools/testing/test-stack.ts';
+
+beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 let system: RunningSystem;
 beforeAll(async () => {

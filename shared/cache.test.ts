@@ -1,8 +1,8 @@
 // The cache module against a real redis-server: hits, misses, TTL, coalescing, and what happens when
 // Redis stops, stalls or comes back. No database here: loaders are counted functions.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { type RunningRedis, startRedis } from '../tools/stack/redis.ts';
 import { type Cache, createCache } from './cache.ts';
-import { type RunningRedis, startRedis } from './stack/redis.ts';
 
 const quiet = { warn() {} };
 let redis: RunningRedis;

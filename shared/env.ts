@@ -94,6 +94,20 @@ const isUrlWithProtocols = (protocols: string[]) => (value: string) => {
   }
 };
 
+// One Ajv instance and one schema object per service: Ajv caches what it compiled by schema object, so
+// validating again costs microseconds instead of a fresh compile (~20 ms) every time.
+type EnvSchemaAjvOption = NonNullable<NonNullable<Parameters<typeof envSchema>[0]>['ajv']>;
+type EnvSchemaAjv = Parameters<Extract<EnvSchemaAjvOption, { customOptions: unknown }>['customOptions']>[0];
+let configAjv: EnvSchemaAjv | undefined;
+const schemas = new Map<ServiceName, object>();
+function schemaFor(service: ServiceName): object {
+  const known = schemas.get(service);
+  if (known) return known;
+  const schema = { ...configJsonSchema, required: REQUIRED_KEYS[service] };
+  schemas.set(service, schema);
+  return schema;
+}
+
 /** Validates and types merged values; throws a ConfigError naming every bad key and its source. */
 export function validateConfig(
   service: ServiceName,
@@ -106,16 +120,17 @@ export function validateConfig(
   let config: ServiceConfig | undefined;
   try {
     config = envSchema({
-      schema: { ...configJsonSchema, required: REQUIRED_KEYS[service] },
+      schema: schemaFor(service),
       data: { ...values },
       env: false,
       dotenv: false,
-      ajv: {
+      ajv: configAjv ?? {
         customOptions(ajv) {
           ajv.addFormat('postgres-url', isPostgresUrl);
           ajv.addFormat('redis-url', isUrlWithProtocols(['redis:', 'rediss:']));
           ajv.addFormat('http-url', isUrlWithProtocols(['http:', 'https:']));
           ajv.addFormat('email-ish', (value: string) => /^[^\s@]+@[^\s@]+$/.test(value));
+          configAjv = ajv;
           return ajv;
         },
       },

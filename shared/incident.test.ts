@@ -4,12 +4,14 @@
 // never shows more server connections than that pool.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import pg from 'pg';
+import { applyMigrations } from '../tools/migrations/apply-migrations.ts';
+import { type RunningPgBouncer, startPgBouncer } from '../tools/stack/pgbouncer.ts';
+import { createDatabase, dropDatabase } from '../tools/stack/postgres.ts';
+import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../tools/testing/test-stack.ts';
 import { createClientRepository } from '../workers/client/client-repository.ts';
 import { buildPooledDatabaseConfig, openPooledDatabase, type PooledDatabase } from './db.ts';
-import { applyMigrations } from './migrations/apply-migrations.ts';
-import { type RunningPgBouncer, startPgBouncer } from './stack/pgbouncer.ts';
-import { createDatabase, dropDatabase } from './stack/postgres.ts';
-import { testStack } from './testing/test-stack.ts';
+
+beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 const FREE_TIER_POOL = 15;
 const SERVICES = ['auth', 'user', 'client'];

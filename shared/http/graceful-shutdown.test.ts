@@ -1,12 +1,14 @@
 // SIGTERM during a burst: a real worker process stops accepting, finishes what it started, closes its
 // pool and exits 0, and PostgreSQL shows none of its connections afterwards.
-import { describe, expect, test } from 'bun:test';
+import { beforeAll, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { findFreePort, waitForPort } from '../../tools/stack/processes.ts';
+import { signTestToken, sqlOnTestDatabase, testKeys } from '../../tools/testing/helpers.ts';
+import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../../tools/testing/test-stack.ts';
 import { REPOSITORY_ROOT } from '../env.ts';
-import { findFreePort, waitForPort } from '../stack/processes.ts';
-import { signTestToken, sqlOnTestDatabase, testKeys } from '../testing/helpers.ts';
-import { testStack } from '../testing/test-stack.ts';
+
+beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 describe('graceful shutdown', () => {
   test('SIGTERM mid-burst: nothing is cut off, exit 0, no connection left in PostgreSQL', async () => {

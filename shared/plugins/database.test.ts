@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, test } from 'bun:test';
+import { afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import type { FastifyInstance } from 'fastify';
+import { captureLogs, signTestToken, testConfig, testKeys } from '../../tools/testing/helpers.ts';
+import { STACK_START_TIMEOUT_MS, useTestStack } from '../../tools/testing/test-stack.ts';
 import { buildApp as buildClientWorker } from '../../workers/client/app.ts';
-import { captureLogs, signTestToken, testConfig, testKeys } from '../testing/helpers.ts';
+
+beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {

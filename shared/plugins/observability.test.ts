@@ -1,10 +1,13 @@
 // Health, readiness, metrics and status on the real stack.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { FastifyInstance } from 'fastify';
+import { type RunningRedis, startRedis } from '../../tools/stack/redis.ts';
+import { signTestToken, testConfig, testKeys } from '../../tools/testing/helpers.ts';
+import { call, type RunningSystem, registerUser, startSystem } from '../../tools/testing/running-system.ts';
+import { STACK_START_TIMEOUT_MS, useTestStack } from '../../tools/testing/test-stack.ts';
 import { buildApp as buildClientWorker } from '../../workers/client/app.ts';
-import { type RunningRedis, startRedis } from '../stack/redis.ts';
-import { signTestToken, testConfig, testKeys } from '../testing/helpers.ts';
-import { call, type RunningSystem, registerUser, startSystem } from '../testing/running-system.ts';
+
+beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 let system: RunningSystem;
 let redis: RunningRedis;

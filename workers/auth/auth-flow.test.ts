@@ -1,7 +1,10 @@
 // The auth worker through the gateway, on the real stack: rotation, reuse detection, logout, disabled users.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import { sqlOnTestDatabase } from '../../shared/testing/helpers.ts';
-import { call, type RunningSystem, registerUser, startSystem } from '../../shared/testing/running-system.ts';
+import { sqlOnTestDatabase } from '../../tools/testing/helpers.ts';
+import { call, type RunningSystem, registerUser, startSystem } from '../../tools/testing/running-system.ts';
+import { STACK_START_TIMEOUT_MS, useTestStack } from '../../tools/testing/test-stack.ts';
+
+beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 let system: RunningSystem;
 beforeAll(async () => {

@@ -1,7 +1,10 @@
 // The client worker through the gateway: CRUD, list parameters, object-level authorization, mass assignment.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { sqlOnTestDatabase } from '../../shared/testing/helpers.ts';
-import { call, type RunningSystem, registerUser, startSystem } from '../../shared/testing/running-system.ts';
+import { sqlOnTestDatabase } from '../../tools/testing/helpers.ts';
+import { call, type RunningSystem, registerUser, startSystem } from '../../tools/testing/running-system.ts';
+import { STACK_START_TIMEOUT_MS, useTestStack } from '../../tools/testing/test-stack.ts';
+
+beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 let system: RunningSystem;
 let owner: Awaited<ReturnType<typeof registerUser>>;

@@ -1,7 +1,10 @@
 // The user worker through the gateway: own profile, password change, admin-only management.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { sqlOnTestDatabase } from '../../shared/testing/helpers.ts';
-import { call, type RunningSystem, registerUser, startSystem } from '../../shared/testing/running-system.ts';
+import { sqlOnTestDatabase } from '../../tools/testing/helpers.ts';
+import { call, type RunningSystem, registerUser, startSystem } from '../../tools/testing/running-system.ts';
+import { STACK_START_TIMEOUT_MS, useTestStack } from '../../tools/testing/test-stack.ts';
+
+beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 let system: RunningSystem;
 let admin: Awaited<ReturnType<typeof registerUser>>;
@@ -94,7 +97,7 @@ describe('admin user management', () => {
 
   test('a forged ADMIN role in a token is refused (role is checked in the database)', async () => {
     const user = await registerUser(system.gatewayUrl, 'forge');
-    const { signTestToken } = await import('../../shared/testing/helpers.ts');
+    const { signTestToken } = await import('../../tools/testing/helpers.ts');
     const forged = signTestToken({ sub: user.id, role: 'ADMIN' });
     const response = await api('GET', '/api/v1/users', forged);
     expect(response.status).toBe(403);

@@ -1,7 +1,7 @@
 // `doctor --live`: connects to each address and asks what it really is.
 import pg from 'pg';
-import { buildPooledDatabaseConfig } from '../db-config.ts';
-import { maskSecretsInUrl } from '../env-layers.ts';
+import { buildPooledDatabaseConfig } from '../../shared/db-config.ts';
+import { maskSecretsInUrl } from '../../shared/env-layers.ts';
 import type { Budget, Finding, ServiceReport } from './findings.ts';
 
 const TIMEOUT_MS = 3_000;

@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import { createSigner } from 'fast-jwt';
 import pg from 'pg';
+import { buildPooledDatabaseConfig, openPooledDatabase } from '../../shared/db.ts';
+import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { createClientRepository } from '../../workers/client/client-repository.ts';
-import { buildPooledDatabaseConfig, openPooledDatabase } from '../db.ts';
-import { REPOSITORY_ROOT } from '../env.ts';
 import { findFreePort, waitForPort } from '../stack/processes.ts';
 import { startRedis } from '../stack/redis.ts';
 import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
@@ -167,7 +167,7 @@ export async function runGatewayCost(options: ScenarioOptions) {
   });
   const forwarderPort = await findFreePort();
   const forwarder = Bun.spawn(
-    ['bun', join(REPOSITORY_ROOT, 'shared/bench/minimal-forwarder.ts'), String(forwarderPort), system.client.url],
+    ['bun', join(REPOSITORY_ROOT, 'tools/bench/minimal-forwarder.ts'), String(forwarderPort), system.client.url],
     { stdout: 'ignore', stderr: 'inherit' },
   );
   try {

@@ -3,9 +3,9 @@ import { Writable } from 'node:stream';
 import { createSigner } from 'fast-jwt';
 import pg from 'pg';
 import pino from 'pino';
-import type { ServiceConfig, ServiceName } from '../config-schema.ts';
-import { validateConfig } from '../env.ts';
-import { generateJwtKeyPair } from '../jwt-keys.ts';
+import type { ServiceConfig, ServiceName } from '../../shared/config-schema.ts';
+import { validateConfig } from '../../shared/env.ts';
+import { generateJwtKeyPair } from '../../shared/jwt-keys.ts';
 import { testStack } from './test-stack.ts';
 
 /** One key pair for the whole run, as the services of one deployment would share one. */

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPOSITORY_ROOT } from '../env.ts';
+import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { findFreePort, isPortOpen, stopChild } from '../stack/processes.ts';
 import { call } from '../testing/running-system.ts';
 

@@ -3,7 +3,7 @@
 // (here: the Bun binary) skips that download. Migrations use the WebAssembly engine instead.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { REPOSITORY_ROOT } from '../env.ts';
+import { REPOSITORY_ROOT } from '../../shared/env.ts';
 
 const engine = process.env.PRISMA_SCHEMA_ENGINE_BINARY;
 const result = spawnSync('bun', ['x', 'prisma', 'generate'], {

@@ -3,7 +3,7 @@
 import { expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPOSITORY_ROOT } from '../env.ts';
+import { REPOSITORY_ROOT } from '../../shared/env.ts';
 
 test('bench --quick: incident reproduced, fix holds, scale, cache and gateway scenarios answer', () => {
   const run = Bun.spawnSync(['bun', 'run', 'bench', '--quick'], {

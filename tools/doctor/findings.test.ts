@@ -1,34 +1,16 @@
-// Every doctor finding, from fixture configurations (pure), plus the CLI on the incident's setup and
-// `--live` against the real test stack.
+// Every doctor finding, from fixture configurations: pure, no servers (the CLI is doctor-cli.test.ts).
 import { afterAll, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { REPOSITORY_ROOT } from '../env.ts';
-import { testStack } from '../testing/test-stack.ts';
+import { configFixture, removeConfigFixtures } from '../testing/config-fixture.ts';
 import { collectServiceReport, WORKERS } from './collect.ts';
 import { diagnose, type Finding } from './findings.ts';
+
+afterAll(removeConfigFixtures);
 
 const POOLER = 'aws-0-eu-central-1.pooler.supabase.com';
 const TX = `postgresql://app:pw@${POOLER}:6543/postgres`;
 const SESSION = `postgresql://app:pw@${POOLER}:5432/postgres`;
-const roots: string[] = [];
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
-
-function fixture(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'poolwise-doctor-'));
-  roots.push(root);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
-}
-
 function findingsFor(files: Record<string, string>, budget?: number): Finding[] {
-  const rootDir = fixture(files);
+  const rootDir = configFixture(files);
   const reports = WORKERS.map((service) => collectServiceReport(service, { rootDir, processEnv: {} }).report);
   return diagnose(reports, budget ? { connections: budget, source: 'test' } : undefined);
 }
@@ -95,61 +77,5 @@ describe('doctor findings', () => {
   test('invalid configuration is an error; no DATABASE_URL at all is the dev default', () => {
     expect(codes(findingsFor({ '.env': `${healthy}DB_POOL_SIZE=500\n` }, 50))).toContain('error:CONFIG_INVALID:auth');
     expect(codes(findingsFor({ '.env': 'DB_POOL_SIZE=2\n' }))).toContain('info:DATABASE_URL_UNSET:auth');
-  });
-});
-
-function runDoctor(args: string[]) {
-  const result = Bun.spawnSync(
-    ['bun', '--no-env-file', join(REPOSITORY_ROOT, 'shared/doctor/doctor-cli.ts'), ...args],
-    {
-      env: { PATH: process.env.PATH ?? '' },
-    },
-  );
-  return { exitCode: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
-}
-
-describe('bun run doctor', () => {
-  test('on the incident’s setup (with a local override) exits 1 and says why, passwords masked', () => {
-    const root = fixture({
-      '.env': `${healthy}AUTH_REPLICAS=3\nCLIENT_REPLICAS=3\nDB_CONNECTION_BUDGET=15\n`,
-      'workers/client/.env': `DATABASE_URL=${SESSION}?pgbouncer=true\n`,
-    });
-    const text = runDoctor(['--root', root]);
-    expect(text.exitCode).toBe(1);
-    expect(text.stdout).toContain('workers/client/.env overrides DATABASE_URL from .env');
-    expect(text.stdout).toContain('SESSION POOLER');
-    expect(text.stdout).not.toContain(':pw@');
-
-    const json = runDoctor(['--root', root, '--json']);
-    const report = JSON.parse(json.stdout);
-    expect(report.errors).toBeGreaterThan(0);
-    expect(report.findings.map((finding: Finding) => finding.code)).toEqual(
-      expect.arrayContaining(['LOCAL_OVERRIDE', 'RUNTIME_ON_SESSION_POOLER', 'POOLS_OVER_BUDGET', 'PGBOUNCER_FLAG']),
-    );
-    expect(report.services.find((service: { service: string }) => service.service === 'client').databaseUrlSource).toBe(
-      'workers/client/.env',
-    );
-  });
-
-  test('--live connects, confirms the pooler mode with PgBouncer and reads the budget', () => {
-    const stack = testStack();
-    const root = fixture({
-      '.env': `DATABASE_URL=${stack.pooledUrl}\nDIRECT_URL=${stack.directUrl}\nDB_POOL_MODE=transaction\nDB_POOL_TIMEOUT=5\n`,
-    });
-    const result = runDoctor(['--root', root, '--json', '--live']);
-    const report = JSON.parse(result.stdout);
-    expect(result.exitCode).toBe(0);
-    expect(report.findings.filter((finding: Finding) => finding.code === 'LIVE_REACHABLE')).toHaveLength(2);
-    expect(report.budget.source).toBe('max_connections read over DIRECT_URL');
-    expect(report.budget.connections).toBeGreaterThan(0);
-  });
-
-  test('--live catches a pooler whose real mode differs from the classification', () => {
-    const stack = testStack();
-    const root = fixture({
-      '.env': `DATABASE_URL=${stack.pooledUrl}\nDIRECT_URL=${stack.directUrl}\nDB_POOL_MODE=session\nDB_POOL_TIMEOUT=5\n`,
-    });
-    const report = JSON.parse(runDoctor(['--root', root, '--json', '--live']).stdout);
-    expect(report.findings.map((finding: Finding) => finding.code)).toContain('LIVE_MODE_MISMATCH');
   });
 });

@@ -3,8 +3,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ConfigError, loadToolConfig, REPOSITORY_ROOT } from '../env.ts';
-import { resolveJwtKeys } from '../jwt-keys.ts';
+import { ConfigError, loadToolConfig, REPOSITORY_ROOT } from '../../shared/env.ts';
+import { resolveJwtKeys } from '../../shared/jwt-keys.ts';
 import { stopChild } from '../stack/processes.ts';
 import { prepareDevDatabase } from './database-for-dev.ts';
 

@@ -4,9 +4,9 @@ import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { CONFIG_KEYS } from './config-schema.ts';
-import { buildPooledDatabaseConfig } from './db-config.ts';
-import { REPOSITORY_ROOT, validateConfig } from './env.ts';
+import { CONFIG_KEYS } from '../shared/config-schema.ts';
+import { buildPooledDatabaseConfig } from '../shared/db-config.ts';
+import { REPOSITORY_ROOT, validateConfig } from '../shared/env.ts';
 
 interface ComposeService {
   image?: string;

@@ -1,6 +1,6 @@
 // `bun run db:migrate`: applies prisma/migrations over DIRECT_URL, offline, as `prisma migrate deploy` would.
-import { loadToolConfig } from '../env.ts';
-import { maskSecretsInUrl } from '../env-layers.ts';
+import { loadToolConfig } from '../../shared/env.ts';
+import { maskSecretsInUrl } from '../../shared/env-layers.ts';
 import { applyMigrations } from './apply-migrations.ts';
 import { chooseMigrationAddress } from './migration-address.ts';
 

@@ -1,7 +1,8 @@
 // The doctor's rules, as a pure function over what it read: one finding per problem, each with a
 // severity and the fix in plain words. Unit-tested finding by finding (findings.test.ts).
-import { buildPooledDatabaseConfig, type PoolMode } from '../db-config.ts';
-import type { EnvOverride } from '../env-layers.ts';
+import { BUDGET_HEADROOM, overBudget, pooledConnections } from '../../shared/connection-budget.ts';
+import { buildPooledDatabaseConfig, type PoolMode } from '../../shared/db-config.ts';
+import type { EnvOverride } from '../../shared/env-layers.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -42,9 +43,6 @@ export interface Budget {
   source: string;
 }
 
-/** Connections kept free for migrations, psql, an IDE and a second developer. */
-export const BUDGET_HEADROOM = 3;
-
 const hostOf = (url?: string) => {
   try {
     return url ? new URL(url).hostname : undefined;
@@ -61,9 +59,7 @@ function stripPoolParameters(url: string): string {
   }
 }
 
-export function budgetUse(services: ServiceReport[]): number {
-  return services.reduce((sum, report) => sum + (report.poolSize ?? 0) * report.replicas, 0);
-}
+export const budgetUse = (services: ServiceReport[]): number => pooledConnections(services);
 
 export function diagnose(services: ServiceReport[], budget?: Budget): Finding[] {
   const findings: Finding[] = [];
@@ -191,7 +187,7 @@ export function diagnose(services: ServiceReport[], budget?: Budget): Finding[] 
       message: `The services' pools add up to ${used} connections; no budget to compare with.`,
       fix: 'Set DB_CONNECTION_BUDGET (e.g. your pooler pool size, or max_connections), or run with --live to read it.',
     });
-  } else if (used + BUDGET_HEADROOM > budget.connections) {
+  } else if (overBudget(used, budget.connections)) {
     findings.push({
       severity: 'error',
       code: 'POOLS_OVER_BUDGET',

@@ -2,9 +2,10 @@
 // pool, from which file, and whether it all fits the connection budget. Exits 1 on errors, so it can
 // guard a deploy.
 import { parseArgs } from 'node:util';
-import { maskSecretsInUrl } from '../env-layers.ts';
+import { BUDGET_HEADROOM } from '../../shared/connection-budget.ts';
+import { maskSecretsInUrl } from '../../shared/env-layers.ts';
 import { collectServiceReport, WORKERS } from './collect.ts';
-import { BUDGET_HEADROOM, type Budget, budgetUse, diagnose, type Finding, type ServiceReport } from './findings.ts';
+import { type Budget, budgetUse, diagnose, type Finding, type ServiceReport } from './findings.ts';
 import { runLiveChecks } from './live-checks.ts';
 
 const { values: flags } = parseArgs({

@@ -1,6 +1,7 @@
-// The real stack one `bun test` run provisions for itself (bunfig.toml preloads preload.ts):
-// PostgreSQL (the machine's, or an embedded one), a fresh database with migrations applied,
-// a transaction-mode PgBouncer and a redis-server on free ports. Torn down after the run.
+// The real stack one `bun test` run provisions for itself, the first time an integration test asks for
+// it (`beforeAll(useTestStack, STACK_START_TIMEOUT_MS)`): PostgreSQL (the machine's, or an embedded
+// one), a fresh database with migrations applied, a transaction-mode PgBouncer and a redis-server on
+// free ports. preload.ts tears it down after the run. Unit tests never ask, so they start nothing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,14 +34,26 @@ export interface TestStack {
 const DEFAULT_SERVER_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 let current: TestStack | undefined;
+let provisioning: Promise<TestStack> | undefined;
 let embeddedDir: string | undefined;
 
+/** Starting an embedded PostgreSQL on a cold machine takes a few seconds; hooks get this long. */
+export const STACK_START_TIMEOUT_MS = 120_000;
+
 export function testStack(): TestStack {
-  if (!current) throw new Error('the test stack is not up: run tests with `bun test` from the repository root');
+  if (!current) {
+    throw new Error('the test stack is not up: add `beforeAll(useTestStack, STACK_START_TIMEOUT_MS)` to the test file');
+  }
   return current;
 }
 
-export async function provisionTestStack(): Promise<TestStack> {
+/** Provisions the stack once per `bun test` run, however many files ask. */
+export function useTestStack(): Promise<TestStack> {
+  provisioning ??= provisionTestStack();
+  return provisioning;
+}
+
+async function provisionTestStack(): Promise<TestStack> {
   const serverUrl = process.env.TEST_POSTGRES_URL ?? DEFAULT_SERVER_URL;
   let postgres = process.env.TEST_POSTGRES === 'embedded' ? undefined : await useExistingPostgres(serverUrl);
   if (!postgres) {
@@ -72,6 +85,7 @@ export async function provisionTestStack(): Promise<TestStack> {
 }
 
 export async function teardownTestStack(): Promise<void> {
+  provisioning = undefined;
   if (!current) return;
   const { pgbouncer, redis, postgres, databaseName } = current;
   current = undefined;

@@ -1,7 +1,7 @@
 // Reads the configuration every worker would read (all layers, with provenance) into doctor reports.
-import { REPLICA_KEYS, type ServiceConfig, type ServiceName } from '../config-schema.ts';
-import { buildPooledDatabaseConfig, DEFAULT_POOL_TIMEOUT_SECONDS } from '../db-config.ts';
-import { ConfigError, loadServiceConfig } from '../env.ts';
+import { REPLICA_KEYS, type ServiceConfig, type ServiceName } from '../../shared/config-schema.ts';
+import { buildPooledDatabaseConfig, DEFAULT_POOL_TIMEOUT_SECONDS } from '../../shared/db-config.ts';
+import { ConfigError, loadServiceConfig } from '../../shared/env.ts';
 import type { ServiceReport } from './findings.ts';
 
 export const WORKERS: ServiceName[] = ['auth', 'user', 'client'];

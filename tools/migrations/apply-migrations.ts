@@ -2,7 +2,7 @@
 // (same `_prisma_migrations` rows and checksums), with Prisma's schema engine as WebAssembly.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPOSITORY_ROOT } from '../env.ts';
+import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { openSchemaEngine } from './schema-engine.ts';
 
 export const MIGRATIONS_DIR = join(REPOSITORY_ROOT, 'prisma', 'migrations');

@@ -7,6 +7,7 @@ import { buildApp as buildAuth } from '../../workers/auth/app.ts';
 import { buildApp as buildClient } from '../../workers/client/app.ts';
 import { buildApp as buildUser } from '../../workers/user/app.ts';
 import { testConfig, testKeys, uniqueEmail } from './helpers.ts';
+import { useTestStack } from './test-stack.ts';
 
 export interface RunningSystem {
   gatewayUrl: string;
@@ -23,6 +24,7 @@ async function listen(app: FastifyInstance): Promise<string> {
 const TEST_LIMITS = { AUTH_RATE_LIMIT_MAX: '10000', AUTH_ACCOUNT_RATE_LIMIT_MAX: '10000', RATE_LIMIT_MAX: '100000' };
 
 export async function startSystem(requested: Record<string, string> = {}): Promise<RunningSystem> {
+  await useTestStack();
   const overrides = { ...TEST_LIMITS, ...requested };
   const auth = await buildAuth({ config: testConfig('auth', overrides), keys: testKeys });
   const user = await buildUser({ config: testConfig('user', overrides), keys: { publicKey: testKeys.publicKey } });

@@ -3,8 +3,8 @@
 // development has the production topology.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServiceConfig } from '../config-schema.ts';
-import { REPOSITORY_ROOT } from '../env.ts';
+import type { ServiceConfig } from '../../shared/config-schema.ts';
+import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { applyMigrations } from '../migrations/apply-migrations.ts';
 import { chooseMigrationAddress } from '../migrations/migration-address.ts';
 import { findPgBouncerBinary, startPgBouncer } from '../stack/pgbouncer.ts';

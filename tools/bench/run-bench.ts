@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPOSITORY_ROOT } from '../env.ts';
+import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { FREE_TIER, startBenchStack } from './bench-stack.ts';
 import { renderIncidentChart } from './chart.ts';
 import type { LoadResult } from './load.ts';

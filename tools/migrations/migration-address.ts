@@ -1,7 +1,7 @@
 // Which address migrations may use. Never the transaction pooler: migrations take advisory locks
 // and run multi-statement DDL, which belong on a session or direct connection (DIRECT_URL).
-import type { ServiceConfig } from '../config-schema.ts';
-import { buildPooledDatabaseConfig } from '../db-config.ts';
+import type { ServiceConfig } from '../../shared/config-schema.ts';
+import { buildPooledDatabaseConfig } from '../../shared/db-config.ts';
 
 export function chooseMigrationAddress(config: Pick<ServiceConfig, 'DATABASE_URL' | 'DIRECT_URL' | 'DB_POOL_MODE'>): {
   url?: string;
