@@ -14,9 +14,5 @@ export const publicUserSchema = {
   },
 } as const;
 
-export const uuidParamsSchema = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: { id: { type: 'string', format: 'uuid' } },
-} as const;
+/** Kept under its old name for the routes that import it from here; defined once in id.ts. */
+export { idParamsSchema as uuidParamsSchema } from './id.ts';

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CLIENT_LIST_DEFAULT_SORT, CLIENT_SORTS, CLIENT_STATUSES } from '../../../shared/client-list-query.ts';
 import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
+import { idSchema } from '../../../shared/schemas/id.ts';
 import { pageMeta, pageMetaSchema, paginationProperties, searchProperty } from '../../../shared/schemas/pagination.ts';
 import type { CachedClientReads } from '../cached-client-reads.ts';
 import type { ClientListQuery } from '../client-repository.ts';
@@ -26,7 +27,7 @@ export function listClientsRoute(
             search: searchProperty,
             status: { type: 'string', enum: [...CLIENT_STATUSES] },
             sort: { type: 'string', enum: [...CLIENT_SORTS], default: CLIENT_LIST_DEFAULT_SORT },
-            ownerId: { type: 'string', format: 'uuid', description: "Admins only: another user's clients" },
+            ownerId: { ...idSchema, description: "Admins only: another user's clients" },
           },
         },
         response: {

@@ -5,8 +5,8 @@ import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.t
 import type { CachedUserReads } from '../../../shared/repositories/cached-user-reads.ts';
 import type { SessionRepository } from '../../../shared/repositories/session-repository.ts';
 import type { UserListQuery, UserRepository } from '../../../shared/repositories/user-repository.ts';
+import { idParamsSchema } from '../../../shared/schemas/id.ts';
 import { pageMeta, pageMetaSchema, paginationProperties, searchProperty } from '../../../shared/schemas/pagination.ts';
-import { uuidParamsSchema } from '../../../shared/schemas/user.ts';
 
 const adminErrors = {
   400: { $ref: 'ErrorBody#' },
@@ -59,7 +59,7 @@ export function adminUserRoutes(
       schema: {
         summary: 'One user (admin)',
         security: [{ bearerAuth: [] }],
-        params: uuidParamsSchema,
+        params: idParamsSchema,
         response: { 200: { $ref: 'PublicUser#' }, ...adminErrors },
       },
     },
@@ -77,7 +77,7 @@ export function adminUserRoutes(
       schema: {
         summary: "Change a user's role or status (admin); disabling ends their sessions",
         security: [{ bearerAuth: [] }],
-        params: uuidParamsSchema,
+        params: idParamsSchema,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -91,7 +91,8 @@ export function adminUserRoutes(
       },
     },
     async (request) => {
-      // An admin cannot lock themselves out (demote or disable their own account).
+      // An admin cannot lock themselves out (demote or disable their own account). Comparing strings is
+      // sound because idParamsSchema admits only the canonical spelling, the one tokens carry.
       if (request.params.id === request.user.sub) throw new Forbidden();
       const updated = await deps.users.update(request.params.id, request.body);
       if (!updated) throw new ResourceNotFound('User');
