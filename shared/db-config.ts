@@ -4,6 +4,8 @@
 // any more, and pg.Pool's defaults (10 connections, *wait forever* for one) are how a pooler gets
 // exhausted and requests hang. So this turns whatever people write into explicit pool options.
 
+import { maskSecretsInUrl } from './env-layers.ts';
+
 export type PoolMode = 'transaction' | 'session' | 'direct';
 
 export const DEFAULT_POOL_SIZE = 2;
@@ -113,12 +115,10 @@ export function buildPooledDatabaseConfig(input: PooledDatabaseInput): PooledDat
   const host = url.hostname;
   const { mode, reason } = classifyDatabaseAddress(host, port, input.poolMode);
 
-  const masked = new URL(url.toString());
-  if (masked.password) masked.password = '****';
-
   return {
     connectionString: url.toString(),
-    maskedUrl: masked.toString(),
+    // The userinfo password and `password=`/`sslpassword=` parameters alike: the address is logged.
+    maskedUrl: maskSecretsInUrl(url.toString()),
     host,
     port,
     mode,
