@@ -1,51 +1,118 @@
-// The gateway's Fastify app: its own routes (health, readiness, metrics, status page, API reference,
-// merged OpenAPI) and the 404s. API traffic never reaches it: front-door.ts forwards /api/v1/* on
-// Bun.serve and hands everything else to this app. buildApp() never listens; startGateway() does.
-import type { FastifyInstance } from 'fastify';
+// The gateway: one public port whose requests run through an ordered list of stages (pipeline/),
+// each in its own file. API traffic (/api/v1/*) is forwarded on Bun.serve and never enters Fastify;
+// everything else is answered by the operations app (operations-app.ts) via inject().
+//
+// Why not Fastify for the API path: on Bun, Fastify runs on the node:http compatibility layer, and
+// profiling the proxy showed that layer costing about as much as the upstream fetch itself (~0.65x of
+// a minimal Bun.serve + fetch forwarder). @fastify/http-proxy and @fastify/reply-from cannot help:
+// their default transport answers 500 to everything on Bun and their http transport is slower still.
+//
+// buildApp() never listens; listen.ts's listenGateway() opens the port, for server.ts and tests alike.
+import type { Server } from 'bun';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../shared/config-schema.ts';
-import { createServiceApp, type ServiceAppOptions } from '../shared/http/create-service-app.ts';
+import type { ServiceAppOptions } from '../shared/http/create-service-app.ts';
 import type { JwtKeys } from '../shared/jwt-keys.ts';
-import { cachePlugin } from '../shared/plugins/cache.ts';
-import { type RunningGateway, startGateway } from './front-door.ts';
-import { registerGatewayObservability } from './observability.ts';
-import { registerCombinedOpenApi } from './openapi-document.ts';
-import { upstreamsFrom } from './upstreams.ts';
+import { replicasKey, type ServiceRegistry, SERVICES, serviceSetting } from '../shared/services.ts';
+import { buildOperationsApp } from './operations-app.ts';
+import { apiRouteStage } from './pipeline/api-route.ts';
+import { bodyLimitStage } from './pipeline/body-limit.ts';
+import { clientAddressStage } from './pipeline/client-address.ts';
+import { edgeCacheStage } from './pipeline/edge-cache.ts';
+import { forwardStage } from './pipeline/forward.ts';
+import { livenessStage } from './pipeline/liveness.ts';
+import { operationsStage } from './pipeline/operations.ts';
+import { overloadStage } from './pipeline/overload.ts';
+import { type GatewayRequest, runPipeline, type Stage } from './pipeline/pipeline.ts';
+import { rateLimitStage } from './pipeline/rate-limit.ts';
+import { requestIdStage } from './pipeline/request-id.ts';
+import { tokenCheckStage } from './pipeline/token-check.ts';
+import { type Upstream, upstreamsFrom } from './upstreams.ts';
 
 export interface GatewayAppOptions extends Omit<ServiceAppOptions, 'service'> {
   config: ServiceConfig;
   /** Only the public key is used: the gateway verifies, it never signs. */
   keys: JwtKeys;
+  /** Defaults to poolwise's services; tests pass a registry with a fictitious worker. */
+  registry?: ServiceRegistry;
 }
 
-export async function buildApp(options: GatewayAppOptions): Promise<FastifyInstance> {
+export interface GatewayApp {
+  /** The Fastify app behind the operational routes (health, metrics, status, docs, OpenAPI). */
+  operations: FastifyInstance;
+  upstreams: Upstream[];
+  stages: readonly Stage[];
+  log: FastifyBaseLogger;
+  /** Answers one request from the public port. */
+  handle(request: Request, server: Server<unknown>): Promise<Response>;
+  /** Starts the replicas' health probes and name resolution. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> {
   const { config } = options;
-  // The front door is the only thing in front of this app (on loopback): trust its X-Forwarded-For.
-  const app = await createServiceApp({
-    ...options,
-    service: 'gateway',
-    trustProxyHops: (config.TRUST_PROXY_HOPS ?? 0) + 1,
-    overloadEventLoopDelayMs: config.OVERLOAD_EVENT_LOOP_DELAY_MS,
+  let log: FastifyBaseLogger | undefined;
+  const upstreams = upstreamsFrom(config, options.registry ?? SERVICES, {
+    onChange: (event) =>
+      event.state === 'ejected'
+        ? log?.warn(event, `replica ${event.origin} ejected for ${event.forMs} ms: ${event.reason}`)
+        : log?.info(event, `replica ${event.origin} back in rotation`),
   });
-  // With Redis configured, the front door answers cached list pages itself (edge-cache.ts).
-  await app.register(cachePlugin, { config });
-  const upstreams = Object.values(upstreamsFrom(config));
-  registerCombinedOpenApi(app, upstreams);
-  await registerGatewayObservability(app, config, upstreams);
-  return app;
-}
+  const operations = await buildOperationsApp({ ...options, upstreams });
+  log = operations.log;
+  // Only a shared cache can be read here: an in-process one lives in the worker.
+  const edgeCache = config.EDGE_CACHE_ENABLED && operations.cache?.kind === 'redis' ? operations.cache : undefined;
+  const isOverloaded = () =>
+    (operations as FastifyInstance & { isUnderPressure?: () => boolean }).isUnderPressure?.() ?? false;
 
-/** Builds the app and opens the public port (front door in front, app on an internal port). */
-export async function buildAndStartGateway(
-  options: GatewayAppOptions & { host: string; port: number },
-): Promise<RunningGateway> {
-  const app = await buildApp(options);
-  return startGateway({
-    app,
-    config: options.config,
-    publicKey: options.keys.publicKey,
-    upstreams: upstreamsFrom(options.config),
-    host: options.host,
-    port: options.port,
-    observe: app.observeProxied,
-  });
+  // The public path, in order. API-wide concerns (CORS, security headers) belong here as stages.
+  const stages: Stage[] = [
+    requestIdStage,
+    clientAddressStage(config.TRUST_PROXY_HOPS ?? 0),
+    livenessStage,
+    rateLimitStage({
+      max: config.RATE_LIMIT_MAX,
+      credentialMax: config.AUTH_RATE_LIMIT_MAX,
+      windowSeconds: config.RATE_LIMIT_WINDOW,
+      gatewayReplicas: serviceSetting<number>(config, replicasKey('gateway')) ?? 1,
+    }),
+    overloadStage(isOverloaded),
+    apiRouteStage(upstreams),
+    operationsStage(operations),
+    tokenCheckStage({ publicKey: options.keys.publicKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+    ...(edgeCache ? [edgeCacheStage(edgeCache)] : []),
+    bodyLimitStage,
+    forwardStage({ timeoutMs: config.UPSTREAM_TIMEOUT * 1000, log: operations.log, observe: operations.observeUpstream }),
+  ];
+
+  return {
+    operations,
+    upstreams,
+    stages,
+    log: operations.log,
+    async handle(request, server) {
+      const context = {
+        request,
+        url: new URL(request.url),
+        server,
+        started: performance.now(),
+      } as GatewayRequest;
+      const response = await runPipeline(stages, context);
+      if (context.upstream) {
+        operations.observeProxied(
+          { method: request.method, route: `${context.upstream.path}/*`, status_code: String(response.status) },
+          (performance.now() - context.started) / 1000,
+        );
+      }
+      return response;
+    },
+    async start() {
+      await Promise.all(upstreams.map((upstream) => upstream.replicas.start()));
+    },
+    async close() {
+      for (const upstream of upstreams) upstream.replicas.stop();
+      await operations.close();
+    },
+  };
 }

@@ -28,7 +28,9 @@ export function registerCombinedOpenApi(app: FastifyInstance, upstreams: Upstrea
     await Promise.all(
       upstreams.map(async (upstream) => {
         try {
-          const response = await fetch(new URL(OPENAPI_PATH, upstream.baseUrl), {
+          const replica = upstream.replicas.pick();
+          if (!replica) throw new Error('no replica in rotation');
+          const response = await fetch(new URL(OPENAPI_PATH, replica.origin), {
             signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
           });
           if (!response.ok) throw new Error(`status ${response.status}`);

@@ -1,18 +1,32 @@
-// Where the gateway finds each worker, by public path prefix.
+// Where the gateway finds each worker, derived from the service registry: the public path prefix,
+// and the replicas behind `<NAME>_SERVICE_URL` (default: the worker's local port).
 import type { ServiceConfig } from '../shared/config-schema.ts';
+import { portKey, type ServiceRegistry, SERVICES, serviceSetting, urlKey, workerNames } from '../shared/services.ts';
+import { ReplicaSet, type ReplicaSetOptions } from './replica-set.ts';
 
 export interface Upstream {
-  /** Name used in errors and logs, e.g. `auth`. */
+  /** The worker's registry name, used in errors, logs and metrics, e.g. `client`. */
   name: string;
-  baseUrl: string;
+  /** Requests under /api/v1/<prefix> go to this worker. */
+  path: string;
+  replicas: ReplicaSet;
 }
 
-/** Keyed by the path segment after /api/v1/. */
-export function upstreamsFrom(config: ServiceConfig): Record<string, Upstream> {
-  const local = (port: number) => `http://127.0.0.1:${port}`;
-  return {
-    auth: { name: 'auth', baseUrl: config.AUTH_SERVICE_URL ?? local(config.AUTH_PORT) },
-    users: { name: 'user', baseUrl: config.USER_SERVICE_URL ?? local(config.USER_PORT) },
-    clients: { name: 'client', baseUrl: config.CLIENT_SERVICE_URL ?? local(config.CLIENT_PORT) },
-  };
+/** One upstream per worker of the registry, in registry order. */
+export function upstreamsFrom(
+  config: ServiceConfig,
+  registry: ServiceRegistry = SERVICES,
+  options: ReplicaSetOptions = {},
+): Upstream[] {
+  return workerNames(registry).map((name) => {
+    const address =
+      serviceSetting<string>(config, urlKey(name)) ??
+      `http://127.0.0.1:${serviceSetting<number>(config, portKey(name)) ?? registry[name]?.defaultPort}`;
+    return { name, path: `/api/v1/${registry[name]?.pathPrefix}`, replicas: new ReplicaSet(name, address, options) };
+  });
+}
+
+/** The upstream serving `pathname`, if it is API traffic. */
+export function upstreamFor(upstreams: Upstream[], pathname: string): Upstream | undefined {
+  return upstreams.find((upstream) => pathname === upstream.path || pathname.startsWith(`${upstream.path}/`));
 }

@@ -1,8 +1,16 @@
-// Refresh-token sessions. Only a SHA-256 of each token is stored. A family groups one login's
-// rotations: rotating marks the presented token used and issues the next one with the family's
-// original (absolute) expiry; presenting a used token again revokes the whole family.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { PrismaClient } from '../generated/prisma/client.ts';
+// Refresh-token sessions. Only a SHA-256 of each token is stored. A family is one login and all its
+// rotations: it carries the login's absolute expiry and its revocation, so revoking a family also
+// refuses a token of it that is issued afterwards. Presenting a rotated token again revokes the family.
+//
+// Why transactions and a lock: a rotation reads the token, claims it and inserts the next one. Done as
+// separate statements, a revocation (a concurrent reuse, a logout, a password change) could land
+// between the claim and the insert and miss the new token, and a failed insert burned the token. Now
+// each rotation is one transaction that first locks its family row; revocations update that same row,
+// so they wait for a rotation in flight (and it for them), and a failure rolls the claim back.
+// Interactive transactions are safe through PgBouncer in transaction mode: one transaction, one
+// server connection.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 
 export function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
@@ -14,76 +22,92 @@ export type RotationResult =
   | { outcome: 'rotated'; token: string; familyId: string; user: { id: string; role: 'USER' | 'ADMIN' } }
   | { outcome: 'invalid' | 'reused' | 'disabled' };
 
-export function createSessionRepository(prisma: PrismaClient) {
-  const revokeFamily = (familyId: string) =>
-    prisma.refreshSession.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: new Date() } });
+type Db = PrismaClient | Prisma.TransactionClient;
 
+const revokeFamilies = (db: Db, where: Prisma.RefreshFamilyWhereInput) =>
+  db.refreshFamily.updateMany({ where: { ...where, revokedAt: null }, data: { revokedAt: new Date() } });
+
+/** Locks the family of the presented token; no row when the token is unknown. */
+const lockFamilyOf = (tx: Prisma.TransactionClient, tokenHash: string) => tx.$queryRaw<{ usable: boolean }[]>`
+  SELECT (revoked_at IS NULL AND expires_at > now()) AS usable
+  FROM refresh_families
+  WHERE id = (SELECT family_id FROM refresh_sessions WHERE token_hash = ${tokenHash})
+  FOR UPDATE`;
+
+export function createSessionRepository(prisma: PrismaClient) {
   return {
     /** Starts a new family (a login or a registration) and returns the plain token, shown once. */
     async startFamily(userId: string, ttlSeconds: number): Promise<{ token: string; familyId: string }> {
       const token = newToken();
-      const familyId = randomUUID();
-      await prisma.refreshSession.create({
-        data: {
-          userId,
-          familyId,
-          tokenHash: hashRefreshToken(token),
-          expiresAt: new Date(Date.now() + ttlSeconds * 1000),
-        },
+      const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+      const family = await prisma.refreshFamily.create({
+        data: { userId, expiresAt, sessions: { create: { userId, tokenHash: hashRefreshToken(token), expiresAt } } },
+        select: { id: true },
       });
-      return { token, familyId };
+      return { token, familyId: family.id };
     },
 
-    async rotate(presented: string): Promise<RotationResult> {
-      const session = await prisma.refreshSession.findUnique({
-        where: { tokenHash: hashRefreshToken(presented) },
-        select: {
-          id: true,
-          familyId: true,
-          expiresAt: true,
-          rotatedAt: true,
-          revokedAt: true,
-          user: { select: { id: true, role: true, status: true } },
-        },
+    rotate(presented: string): Promise<RotationResult> {
+      const tokenHash = hashRefreshToken(presented);
+      return prisma.$transaction(async (tx): Promise<RotationResult> => {
+        const [family] = await lockFamilyOf(tx, tokenHash);
+        if (!family?.usable) return { outcome: 'invalid' };
+        // Read under the lock: a rotation that waited for another sees that one's claim here.
+        const session = await tx.refreshSession.findUnique({
+          where: { tokenHash },
+          select: {
+            id: true,
+            familyId: true,
+            expiresAt: true,
+            rotatedAt: true,
+            user: { select: { id: true, role: true, status: true } },
+          },
+        });
+        if (!session || session.expiresAt <= new Date()) return { outcome: 'invalid' };
+        if (session.rotatedAt) {
+          await revokeFamilies(tx, { id: session.familyId });
+          return { outcome: 'reused' };
+        }
+        if (session.user.status !== 'ACTIVE') {
+          await revokeFamilies(tx, { id: session.familyId });
+          return { outcome: 'disabled' };
+        }
+        await tx.refreshSession.update({ where: { id: session.id }, data: { rotatedAt: new Date() } });
+        const token = newToken();
+        await tx.refreshSession.create({
+          data: {
+            userId: session.user.id,
+            familyId: session.familyId,
+            tokenHash: hashRefreshToken(token),
+            expiresAt: session.expiresAt,
+          },
+        });
+        const { status: _status, ...user } = session.user;
+        return { outcome: 'rotated', token, familyId: session.familyId, user };
       });
-      if (!session || session.revokedAt || session.expiresAt <= new Date()) return { outcome: 'invalid' };
-      if (session.rotatedAt) {
-        await revokeFamily(session.familyId);
-        return { outcome: 'reused' };
-      }
-      if (session.user.status !== 'ACTIVE') {
-        await revokeFamily(session.familyId);
-        return { outcome: 'disabled' };
-      }
-      // Conditional update: of two concurrent rotations of one token, exactly one wins; the other
-      // is treated as reuse.
-      const claimed = await prisma.refreshSession.updateMany({
-        where: { id: session.id, rotatedAt: null, revokedAt: null },
-        data: { rotatedAt: new Date() },
-      });
-      if (claimed.count !== 1) {
-        await revokeFamily(session.familyId);
-        return { outcome: 'reused' };
-      }
-      const token = newToken();
-      await prisma.refreshSession.create({
-        data: {
-          userId: session.user.id,
-          familyId: session.familyId,
-          tokenHash: hashRefreshToken(token),
-          expiresAt: session.expiresAt,
-        },
-      });
-      return { outcome: 'rotated', token, familyId: session.familyId, user: session.user };
     },
 
-    revokeFamily,
+    /** Logout: ends one family of the user. */
+    revokeFamily(familyId: string, userId: string) {
+      return revokeFamilies(prisma, { id: familyId, userId });
+    },
 
-    /** Ends every session of a user, or every one but `keepFamilyId` (a password change keeps the caller's). */
+    /** Ends every family of a user, or every one but `keepFamilyId`. */
     revokeAllForUser(userId: string, keepFamilyId?: string) {
-      return prisma.refreshSession.updateMany({
-        where: { userId, revokedAt: null, ...(keepFamilyId ? { familyId: { not: keepFamilyId } } : {}) },
-        data: { revokedAt: new Date() },
+      return revokeFamilies(prisma, { userId, ...(keepFamilyId ? { id: { not: keepFamilyId } } : {}) });
+    },
+
+    /**
+     * A password change: the new hash and the end of every other family (all but the caller's)
+     * commit together, so a failure never leaves a new password with an attacker's session alive.
+     * False when the user does not exist.
+     */
+    changePassword(userId: string, passwordHash: string, keepFamilyId?: string): Promise<boolean> {
+      return prisma.$transaction(async (tx) => {
+        const { count } = await tx.user.updateMany({ where: { id: userId }, data: { passwordHash } });
+        if (count === 0) return false;
+        await revokeFamilies(tx, { userId, ...(keepFamilyId ? { id: { not: keepFamilyId } } : {}) });
+        return true;
       });
     },
   };

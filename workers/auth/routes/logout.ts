@@ -13,8 +13,8 @@ export function logoutRoute(app: FastifyInstance, deps: { sessions: SessionRepos
       },
     },
     async (request, reply) => {
-      const { sid } = request.user;
-      if (sid) await deps.sessions.revokeFamily(sid);
+      const { sid, sub } = request.user;
+      if (sid) await deps.sessions.revokeFamily(sid, sub);
       return reply.code(204).send();
     },
   );

@@ -58,18 +58,21 @@ export function ownProfileRoutes(
     },
     async (request) => {
       const { name, password, currentPassword } = request.body;
-      const data: { name?: string; passwordHash?: string } = {};
-      if (name !== undefined) data.name = name.trim();
+      const { sub, sid } = request.user;
       if (password !== undefined) {
-        const current = await deps.users.findWithPasswordHash(request.user.sub);
+        const current = await deps.users.findWithPasswordHash(sub);
         if (!current) throw new ResourceNotFound('User');
         if (!(await verifyPassword(currentPassword ?? '', current.passwordHash))) throw new AuthPasswordIncorrect();
-        data.passwordHash = await hashPassword(password);
+        // One transaction with the revocation of the other sessions: never a new password while a
+        // session the old one opened (perhaps an attacker's) lives on.
+        if (!(await deps.sessions.changePassword(sub, await hashPassword(password), sid))) {
+          throw new ResourceNotFound('User');
+        }
       }
-      const updated = await deps.users.update(request.user.sub, data);
+      const updated =
+        name !== undefined ? await deps.users.update(sub, { name: name.trim() }) : await deps.users.findById(sub);
       if (!updated) throw new ResourceNotFound('User');
-      await deps.reads.forgetUser(request.user.sub);
-      if (password !== undefined) await deps.sessions.revokeAllForUser(request.user.sub, request.user.sid);
+      await deps.reads.forgetUser(sub);
       return updated;
     },
   );

@@ -1,6 +1,6 @@
 // A fixed-window request counter per client address, for the gateway's front door. Hand-written
 // because @fastify/rate-limit lives inside Fastify's request lifecycle, which API traffic no longer
-// enters (see front-door.ts). Counters are per process, like @fastify/rate-limit's memory store.
+// enters (see pipeline/rate-limit.ts). Counters are per process, like @fastify/rate-limit's memory store.
 
 export class AddressRateLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();

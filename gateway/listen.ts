@@ -1,0 +1,45 @@
+// Opens the gateway's public port: the one way it starts, in server.ts and in tests alike.
+import { randomUUID } from 'node:crypto';
+import { InternalError } from '../shared/http/errors.ts';
+import type { GatewayApp } from './app.ts';
+import { errorResponse } from './pipeline/pipeline.ts';
+
+export interface ListeningGateway {
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, then closes the app. */
+  close(): Promise<void>;
+}
+
+/** Bun.serve's own hard cap (it answers a bare 413 past it); our limit is pipeline/body-limit.ts's. */
+const MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024;
+/** Bun.serve closes a connection idle this long; the most it allows is 255 s. */
+const MAX_IDLE_TIMEOUT_SECONDS = 255;
+
+export async function listenGateway(
+  app: GatewayApp,
+  options: { host: string; port: number; upstreamTimeoutSeconds: number },
+): Promise<ListeningGateway> {
+  await app.start();
+  const server = Bun.serve({
+    hostname: options.host,
+    port: options.port,
+    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    // Above the upstream timeout: a slow worker must end in our 504, never in Bun cutting the client
+    // off with no answer at its default 10 s.
+    idleTimeout: Math.min(MAX_IDLE_TIMEOUT_SECONDS, Math.ceil(options.upstreamTimeoutSeconds) + 5),
+    fetch: (request, server) => app.handle(request, server),
+    error(error) {
+      app.log.error({ err: error }, 'gateway pipeline failed');
+      return errorResponse(new InternalError(), randomUUID());
+    },
+  });
+  const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${server.port}`;
+  app.log.info(`Gateway listening at ${url}`);
+  return {
+    url,
+    async close() {
+      await server.stop();
+      await app.close();
+    },
+  };
+}

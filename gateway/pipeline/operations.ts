@@ -1,0 +1,36 @@
+// Stage: everything that is not API traffic (health, readiness, metrics, status, docs, OpenAPI, 404s)
+// is answered by the operations app, a Fastify app, through inject(): no network hop, so redirects
+// (/docs → /docs/) reach the client as redirects, nothing is decoded twice, and a stuck route is
+// bounded by the app's own timeouts. Hooks registered on that app run only here, never for /api/v1/*.
+import type { FastifyInstance } from 'fastify';
+import type { Stage } from './pipeline.ts';
+
+/** Hop-by-hop headers and ones the Response computes itself (RFC 9110 §7.6.1). */
+const NOT_PASSED_ON = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+
+export function operationsStage(operations: FastifyInstance): Stage {
+  return {
+    name: 'operations',
+    async handle(context) {
+      if (context.upstream) return undefined;
+      const { request } = context;
+      const headers: Record<string, string> = Object.fromEntries(request.headers);
+      headers['x-request-id'] = context.requestId;
+      const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+      const answer = await operations.inject({
+        method: request.method as 'GET',
+        url: context.url.pathname + context.url.search,
+        headers,
+        remoteAddress: context.clientAddress,
+        ...(hasBody ? { payload: Buffer.from(await request.arrayBuffer()) } : {}),
+      });
+      const responseHeaders = new Headers();
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (value === undefined || NOT_PASSED_ON.has(name)) continue;
+        for (const one of Array.isArray(value) ? value : [value]) responseHeaders.append(name, String(one));
+      }
+      const bodiless = request.method === 'HEAD' || answer.statusCode === 204 || answer.statusCode === 304;
+      return new Response(bodiless ? null : answer.rawPayload, { status: answer.statusCode, headers: responseHeaders });
+    },
+  };
+}
