@@ -1,7 +1,7 @@
 // The client worker: client records, each visible only to its owner (admins may read any).
 import type { FastifyInstance } from 'fastify';
 import { buildWorkerApp, type WorkerAppOptions } from '../../shared/http/build-worker-app.ts';
-import { createAdminGuard } from '../../shared/http/require-admin.ts';
+import { createAdminCheck, createAdminGuard } from '../../shared/http/require-admin.ts';
 import { createUserRepository } from '../../shared/repositories/user-repository.ts';
 import { createCachedClientReads } from './cached-client-reads.ts';
 import { createClientRepository } from './client-repository.ts';
@@ -15,12 +15,13 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   app.addSchema(clientSchema);
   const clients = createClientRepository(app.db.prisma);
   const reads = createCachedClientReads(app.cache, clients);
-  const requireAdmin = createAdminGuard(createUserRepository(app.db.prisma));
+  const users = createUserRepository(app.db.prisma);
+  const requireAdmin = createAdminGuard(users);
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticated.authenticate);
     listClientsRoute(authenticated, { reads, requireAdmin });
     createClientRoute(authenticated, { clients, reads });
-    clientByIdRoutes(authenticated, { clients, reads });
+    clientByIdRoutes(authenticated, { clients, reads, isAdmin: createAdminCheck(users) });
   });
   return app;
 }

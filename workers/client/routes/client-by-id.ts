@@ -2,6 +2,7 @@
 // 404 (its existence is not revealed) and is never changed. Admins may read any client, not change it.
 import type { FastifyInstance } from 'fastify';
 import { ResourceNotFound } from '../../../shared/http/errors.ts';
+import type { AdminCheck } from '../../../shared/http/require-admin.ts';
 import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
 import { uuidParamsSchema } from '../../../shared/schemas/user.ts';
 import type { CachedClientReads } from '../cached-client-reads.ts';
@@ -10,7 +11,10 @@ import { clientErrorResponses, writableClientProperties } from './schemas.ts';
 
 type ById = { Params: { id: string } };
 
-export function clientByIdRoutes(app: FastifyInstance, deps: { clients: ClientRepository; reads: CachedClientReads }) {
+export function clientByIdRoutes(
+  app: FastifyInstance,
+  deps: { clients: ClientRepository; reads: CachedClientReads; isAdmin: AdminCheck },
+) {
   app.get<ById>(
     '/api/v1/clients/:id',
     {
@@ -23,8 +27,9 @@ export function clientByIdRoutes(app: FastifyInstance, deps: { clients: ClientRe
     },
     async (request, reply) => {
       const { value: client, status } = await deps.reads.byId(request.params.id, wantsFreshRead(request));
-      // Ownership is checked on every answer, cached or not: another user's client is a 404.
-      if (!client || (client.ownerId !== request.user.sub && request.user.role !== 'ADMIN')) {
+      // Ownership is checked on every answer, cached or not: another user's client is a 404. The
+      // admin exception goes by the role in the database, so a demoted admin loses it at once.
+      if (!client || (client.ownerId !== request.user.sub && !(await deps.isAdmin(request)))) {
         throw new ResourceNotFound('Client');
       }
       markCacheStatus(reply, status);
