@@ -13,7 +13,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../shared/config-schema.ts';
 import type { ServiceAppOptions } from '../shared/http/create-service-app.ts';
 import type { JwtKeys } from '../shared/jwt-keys.ts';
-import { replicasKey, type ServiceRegistry, SERVICES, serviceSetting } from '../shared/services.ts';
+import { replicasKey, SERVICES, type ServiceRegistry, serviceSetting } from '../shared/services.ts';
 import { buildOperationsApp } from './operations-app.ts';
 import { apiRouteStage } from './pipeline/api-route.ts';
 import { bodyLimitStage } from './pipeline/body-limit.ts';
@@ -45,7 +45,7 @@ export interface GatewayApp {
   log: FastifyBaseLogger;
   /** Answers one request from the public port. */
   handle(request: Request, server: Server<unknown>): Promise<Response>;
-  /** Starts the replicas' health probes and name resolution. */
+  /** Readies the operations app, starts the replicas' health probes and name resolution. */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -83,7 +83,11 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
     tokenCheckStage({ publicKey: options.keys.publicKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
     ...(edgeCache ? [edgeCacheStage(edgeCache)] : []),
     bodyLimitStage,
-    forwardStage({ timeoutMs: config.UPSTREAM_TIMEOUT * 1000, log: operations.log, observe: operations.observeUpstream }),
+    forwardStage({
+      timeoutMs: config.UPSTREAM_TIMEOUT * 1000,
+      log: operations.log,
+      observe: operations.observeUpstream,
+    }),
   ];
 
   return {
@@ -108,6 +112,7 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
       return response;
     },
     async start() {
+      await operations.ready();
       await Promise.all(upstreams.map((upstream) => upstream.replicas.start()));
     },
     async close() {

@@ -29,6 +29,5 @@ export async function buildOperationsApp(options: OperationsAppOptions): Promise
   await app.register(cachePlugin, { config });
   registerCombinedOpenApi(app, upstreams);
   await registerOperationsRoutes(app, config, upstreams);
-  await app.ready();
   return app;
 }

@@ -6,6 +6,7 @@ import type { ServiceConfig } from '../shared/config-schema.ts';
 import { BUDGET_HEADROOM, pooledConnections } from '../shared/connection-budget.ts';
 import { NotReady } from '../shared/http/errors.ts';
 import { createHttpMetrics } from '../shared/plugins/http-metrics.ts';
+import { replicasKey, serviceSetting } from '../shared/services.ts';
 import type { UpstreamObservation } from './pipeline/forward.ts';
 import type { Replica } from './replica-set.ts';
 import { statusPageHtml } from './status-page.ts';
@@ -98,24 +99,26 @@ export async function registerOperationsRoutes(app: FastifyInstance, config: Ser
   app.get('/status.json', hidden, async () => {
     const services = await Promise.all(
       upstreams.map(async (upstream) => {
-        const replicas = await Promise.all(
+        // Each replica reports its own pool (mode, size, usage, cache); the gateway adds what it sees.
+        const instances = await Promise.all(
           upstream.replicas.list().map(async (replica) => {
             const seen = { address: replica.origin, state: replicaState(replica), inFlight: replica.inFlight };
             try {
               const { body } = await fetchJson(new URL('/status', replica.origin));
-              return { ...(body as object), ...seen, reachable: true };
+              return { ...seen, reachable: true, report: body as Record<string, unknown> };
             } catch {
-              return { ...seen, reachable: false, lastFailure: replica.lastFailure };
+              return { ...seen, reachable: false, lastFailure: replica.lastFailure, report: undefined };
             }
           }),
         );
-        const first = (replicas.find((replica) => replica.reachable) ?? {}) as Record<string, unknown>;
+        const configured = instances.find((instance) => instance.report)?.report ?? {};
         return {
-          ...first,
+          ...configured,
           service: upstream.name,
-          replicas: replicas.length,
-          reachable: replicas.some((replica) => replica.reachable),
-          instances: replicas,
+          replicas: instances.length,
+          maxReplicas: serviceSetting<number>(config, replicasKey(upstream.name)) ?? 1,
+          reachable: instances.some((instance) => instance.reachable),
+          instances: instances.map(({ report, ...instance }) => ({ ...report, ...instance })),
         };
       }),
     );

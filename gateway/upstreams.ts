@@ -1,7 +1,7 @@
 // Where the gateway finds each worker, derived from the service registry: the public path prefix,
 // and the replicas behind `<NAME>_SERVICE_URL` (default: the worker's local port).
 import type { ServiceConfig } from '../shared/config-schema.ts';
-import { portKey, type ServiceRegistry, SERVICES, serviceSetting, urlKey, workerNames } from '../shared/services.ts';
+import { portKey, SERVICES, type ServiceRegistry, serviceSetting, urlKey, workerNames } from '../shared/services.ts';
 import { ReplicaSet, type ReplicaSetOptions } from './replica-set.ts';
 
 export interface Upstream {

@@ -4,8 +4,8 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICE_DIRS } from './config-schema.ts';
 import { REPOSITORY_ROOT } from './env.ts';
+import { SERVICES } from './services.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -29,7 +29,7 @@ describe('Bun’s automatic .env loading', () => {
     expect(probeFrom(undefined)).toBe('loaded');
   });
 
-  test.each(['.', ...Object.values(SERVICE_DIRS)])('is off when started from %s', (dir) => {
+  test.each(['.', ...Object.values(SERVICES).map((service) => service.dir)])('is off when started from %s', (dir) => {
     expect(probeFrom(join(REPOSITORY_ROOT, dir, 'bunfig.toml'))).toBe('absent');
   });
 });

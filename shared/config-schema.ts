@@ -1,32 +1,23 @@
-// Every configuration key the services read, with its default and limits. README's configuration
-// table mirrors this file; shared/config-schema.test.ts checks the limits.
+// Every configuration key the services read, with its default and limits. The per-service keys
+// (`<NAME>_PORT`, `<NAME>_SERVICE_URL`, `<NAME>_REPLICAS`) are derived from the service registry
+// (shared/services.ts). README's configuration table mirrors this file; shared/env.test.ts checks
+// the limits.
+import {
+  portKey,
+  replicasKey,
+  SERVICES,
+  type ServiceName,
+  type ServiceRegistry,
+  urlKey,
+  type WorkerName,
+  workerNames,
+} from './services.ts';
 
-export const SERVICE_NAMES = ['gateway', 'auth', 'user', 'client'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
-
-/** Where each service's own files live, relative to the repository root. */
-export const SERVICE_DIRS: Record<ServiceName, string> = {
-  gateway: 'gateway',
-  auth: 'workers/auth',
-  user: 'workers/user',
-  client: 'workers/client',
-};
-
-/** The names the incident report's log lines use. */
-export const SERVICE_LOG_NAMES: Record<ServiceName, string> = {
-  gateway: 'Gateway',
-  auth: 'AuthService',
-  user: 'UserService',
-  client: 'ClientService',
-};
-
-/** Which key says how many copies of each worker run (the connection budget multiplies by these). */
-export const REPLICA_KEYS = { auth: 'AUTH_REPLICAS', user: 'USER_REPLICAS', client: 'CLIENT_REPLICAS' } as const;
+export type { ServiceName } from './services.ts';
 
 const port = (fallback: number) => ({ type: 'integer', minimum: 0, maximum: 65535, default: fallback });
-const httpUrl = { type: 'string', format: 'http-url' };
 
-export const configJsonSchema = {
+const sharedKeysSchema = {
   type: 'object',
   properties: {
     NODE_ENV: { type: 'string', enum: ['development', 'test', 'production'], default: 'development' },
@@ -37,17 +28,11 @@ export const configJsonSchema = {
     },
     LOG_PRETTY: { type: 'boolean', default: false },
     HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
-    GATEWAY_PORT: port(3000),
-    AUTH_PORT: port(3001),
-    USER_PORT: port(3002),
-    CLIENT_PORT: port(3003),
-    AUTH_SERVICE_URL: httpUrl,
-    USER_SERVICE_URL: httpUrl,
-    CLIENT_SERVICE_URL: httpUrl,
     UPSTREAM_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 10 },
     OVERLOAD_EVENT_LOOP_DELAY_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
+    SHUTDOWN_DELAY_SECONDS: { type: 'number', minimum: 0, maximum: 120, default: 0 },
 
-    TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10 },
+    TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10, default: 0 },
     RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 10000000, default: 600 },
     RATE_LIMIT_WINDOW: { type: 'integer', minimum: 1, maximum: 86400, default: 60 },
     AUTH_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 1000000, default: 20 },
@@ -60,9 +45,6 @@ export const configJsonSchema = {
     DB_IDLE_TIMEOUT: { type: 'number', minimum: 0, maximum: 3600, default: 10 },
     DB_POOL_MODE: { type: 'string', enum: ['transaction', 'session', 'direct'] },
     DB_CONNECTION_BUDGET: { type: 'integer', minimum: 1, maximum: 100000 },
-    AUTH_REPLICAS: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
-    USER_REPLICAS: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
-    CLIENT_REPLICAS: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
 
     REDIS_URL: { type: 'string', format: 'redis-url' },
     CACHE_ENABLED: { type: 'boolean', default: true },
@@ -84,15 +66,34 @@ export const configJsonSchema = {
   },
 } as const;
 
+/** The keys every service of `registry` has: its port, its address(es) if a worker, its replica count. */
+function perServiceKeysSchema(registry: ServiceRegistry): Record<string, object> {
+  const properties: Record<string, object> = {};
+  const workers = new Set(workerNames(registry));
+  for (const [name, service] of Object.entries(registry)) {
+    properties[portKey(name)] = port(service.defaultPort);
+    properties[replicasKey(name)] = { type: 'integer', minimum: 1, maximum: 1000, default: 1 };
+    // One address, a comma-separated list of replicas, or a host name resolving to several.
+    if (workers.has(name)) properties[urlKey(name)] = { type: 'string', format: 'http-url-list' };
+  }
+  return properties;
+}
+
+/** The whole configuration schema for the services of `registry`. */
+export function configJsonSchemaFor(registry: ServiceRegistry = SERVICES) {
+  return {
+    type: 'object',
+    properties: { ...sharedKeysSchema.properties, ...perServiceKeysSchema(registry) },
+  } as const;
+}
+
+export const configJsonSchema = configJsonSchemaFor(SERVICES);
 export const CONFIG_KEYS = Object.keys(configJsonSchema.properties);
 
-/** Keys each service cannot start without. */
-export const REQUIRED_KEYS: Record<ServiceName, string[]> = {
-  gateway: [],
-  auth: ['DATABASE_URL'],
-  user: ['DATABASE_URL'],
-  client: ['DATABASE_URL'],
-};
+/** Keys a service cannot start without: every worker has a database pool. */
+export function requiredKeys(service: string, registry: ServiceRegistry = SERVICES): string[] {
+  return registry[service]?.pathPrefix !== undefined ? ['DATABASE_URL'] : [];
+}
 
 /** Keys holding secrets: masked in logs, and refused in production when they carry a development value. */
 export const SECRET_KEYS = ['JWT_PRIVATE_KEY', 'SEED_ADMIN_PASSWORD', 'DATABASE_URL', 'DIRECT_URL', 'REDIS_URL'];
@@ -103,23 +104,25 @@ export const SECRET_KEYS = ['JWT_PRIVATE_KEY', 'SEED_ADMIN_PASSWORD', 'DATABASE_
  */
 export const DEVELOPMENT_SECRET_MARKER = 'dev-only-';
 
-export interface ServiceConfig {
+/** The keys derived from the registry, typed: `CLIENT_PORT`, `CLIENT_SERVICE_URL`, `CLIENT_REPLICAS`... */
+export type PerServiceConfig = { [S in ServiceName as `${Uppercase<S>}_PORT`]: number } & {
+  [S in ServiceName as `${Uppercase<S>}_REPLICAS`]: number;
+} & { [S in WorkerName as `${Uppercase<S>}_SERVICE_URL`]?: string };
+
+export type ServiceConfig = SharedConfig & PerServiceConfig;
+
+export interface SharedConfig {
   NODE_ENV: 'development' | 'test' | 'production';
   LOG_LEVEL: string;
   LOG_PRETTY: boolean;
   HOST: string;
-  GATEWAY_PORT: number;
-  AUTH_PORT: number;
-  USER_PORT: number;
-  CLIENT_PORT: number;
-  AUTH_SERVICE_URL?: string;
-  USER_SERVICE_URL?: string;
-  CLIENT_SERVICE_URL?: string;
   UPSTREAM_TIMEOUT: number;
   /** Event-loop delay above which requests get 503 SERVICE_OVERLOADED (0 turns the check off). */
   OVERLOAD_EVENT_LOOP_DELAY_MS: number;
-  /** Proxies in front of this service whose X-Forwarded-For is trusted (workers: 1, the gateway). */
-  TRUST_PROXY_HOPS?: number;
+  /** On SIGTERM, readiness fails this long before the port closes (balancers stop sending first). */
+  SHUTDOWN_DELAY_SECONDS: number;
+  /** Proxies in front of the gateway (an ingress, a load balancer) whose X-Forwarded-For is trusted; workers trust one more, the gateway. */
+  TRUST_PROXY_HOPS: number;
   RATE_LIMIT_MAX: number;
   RATE_LIMIT_WINDOW: number;
   AUTH_RATE_LIMIT_MAX: number;
@@ -131,10 +134,6 @@ export interface ServiceConfig {
   DB_IDLE_TIMEOUT: number;
   DB_POOL_MODE?: 'transaction' | 'session' | 'direct';
   DB_CONNECTION_BUDGET?: number;
-  /** How many copies of each worker run (the doctor multiplies pools by these). */
-  AUTH_REPLICAS: number;
-  USER_REPLICAS: number;
-  CLIENT_REPLICAS: number;
   REDIS_URL?: string;
   CACHE_ENABLED: boolean;
   CACHE_TTL: number;

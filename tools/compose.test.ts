@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { CONFIG_KEYS } from '../shared/config-schema.ts';
 import { buildPooledDatabaseConfig } from '../shared/db-config.ts';
 import { REPOSITORY_ROOT, validateConfig } from '../shared/env.ts';
+import { portKey, SERVICES, urlKey, WORKER_NAMES } from '../shared/services.ts';
 
 interface ComposeService {
   image?: string;
@@ -20,12 +21,10 @@ const compose = parse(readFileSync(join(REPOSITORY_ROOT, 'compose.yaml'), 'utf8'
   services: Record<string, ComposeService>;
 };
 const services = compose.services;
-const APP_SERVICES = {
-  auth: 'workers/auth/server.ts',
-  user: 'workers/user/server.ts',
-  client: 'workers/client/server.ts',
-  gateway: 'gateway/server.ts',
-};
+/** Every service of the registry runs in compose under its registry name. */
+const APP_SERVICES = Object.fromEntries(
+  Object.entries(SERVICES).map(([name, service]) => [name, `${service.dir}/server.ts`]),
+);
 
 describe('compose.yaml', () => {
   test('has the whole topology, each part with a health check', () => {
@@ -52,14 +51,14 @@ describe('compose.yaml', () => {
     for (const name of Object.keys(APP_SERVICES)) {
       const env = services[name]?.environment ?? {};
       for (const key of Object.keys(env)) expect(CONFIG_KEYS, `${name}: ${key}`).toContain(key);
-      expect(() => validateConfig(name as 'auth', env)).not.toThrow();
+      expect(() => validateConfig(name, env)).not.toThrow();
     }
   });
 
   test('workers reach PostgreSQL through the transaction pooler; DIRECT_URL is the database itself', () => {
     const pooler = services.pgbouncer?.environment ?? {};
     expect(pooler.POOL_MODE).toBe('transaction');
-    for (const name of ['auth', 'user', 'client']) {
+    for (const name of WORKER_NAMES) {
       const env = services[name]?.environment ?? {};
       const runtime = buildPooledDatabaseConfig({ databaseUrl: env.DATABASE_URL as string });
       expect(runtime.mode, name).toBe('transaction');
@@ -72,9 +71,7 @@ describe('compose.yaml', () => {
 
   test('the gateway’s upstream URLs point at the workers’ ports', () => {
     const env = services.gateway?.environment ?? {};
-    expect(env.AUTH_SERVICE_URL).toBe(`http://auth:${env.AUTH_PORT}`);
-    expect(env.USER_SERVICE_URL).toBe(`http://user:${env.USER_PORT}`);
-    expect(env.CLIENT_SERVICE_URL).toBe(`http://client:${env.CLIENT_PORT}`);
+    for (const name of WORKER_NAMES) expect(env[urlKey(name)]).toBe(`http://${name}:${env[portKey(name)]}`);
   });
 
   test('PostgreSQL is capped like a free tier and the pools fit inside it', () => {
@@ -85,7 +82,7 @@ describe('compose.yaml', () => {
     const sessionPool = Number(services['pgbouncer-session']?.environment?.DEFAULT_POOL_SIZE);
     expect(serverPool).toBeLessThan(maxConnections);
     expect(sessionPool).toBeLessThanOrEqual(maxConnections);
-    const workerPools = ['auth', 'user', 'client'].map((name) => Number(services[name]?.environment?.DB_POOL_SIZE));
+    const workerPools = WORKER_NAMES.map((name) => Number(services[name]?.environment?.DB_POOL_SIZE));
     expect(workerPools.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(
       Number(services.pgbouncer?.environment?.MAX_CLIENT_CONN),
     );

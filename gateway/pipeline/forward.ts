@@ -90,10 +90,16 @@ async function forward(context: GatewayRequest, upstream: Upstream, options: For
     }
     const started = performance.now();
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new DOMException('upstream timed out', 'TimeoutError')), deadline - started);
+    const timer = setTimeout(
+      () => abort.abort(new DOMException('upstream timed out', 'TimeoutError')),
+      deadline - started,
+    );
     const stopWatching = safe ? upstream.replicas.onEject(replica, () => abort.abort(new Ejected())) : () => {};
     const observe = (outcome: string) =>
-      options.observe?.({ upstream: upstream.name, replica: replica.origin, outcome }, (performance.now() - started) / 1000);
+      options.observe?.(
+        { upstream: upstream.name, replica: replica.origin, outcome },
+        (performance.now() - started) / 1000,
+      );
     replica.inFlight++;
     try {
       const response = await fetch(`${replica.origin}${url.pathname}${url.search}`, {

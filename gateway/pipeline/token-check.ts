@@ -11,7 +11,10 @@ const PUBLIC_ROUTES = new Set(CREDENTIAL_ROUTES.map((path) => `POST ${path}`));
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 export function tokenCheckStage(options: { publicKey: string; issuer: string; audience: string }): Stage {
-  const verify = createVerifier({ key: options.publicKey, ...accessTokenVerifyRules(options.issuer, options.audience) });
+  const verify = createVerifier({
+    key: options.publicKey,
+    ...accessTokenVerifyRules(options.issuer, options.audience),
+  });
   return {
     name: 'token-check',
     handle(context) {

@@ -19,7 +19,8 @@ export async function buildWorkerApp(service: ServiceName, options: WorkerAppOpt
   const app = await createServiceApp({
     ...options,
     service,
-    trustProxyHops: options.config.TRUST_PROXY_HOPS ?? 1,
+    // The gateway is one more proxy in front of a worker than the ones in front of the gateway.
+    trustProxyHops: options.config.TRUST_PROXY_HOPS + 1,
     overloadEventLoopDelayMs: options.config.OVERLOAD_EVENT_LOOP_DELAY_MS,
   });
   app.addSchema(publicUserSchema);

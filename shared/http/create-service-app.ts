@@ -7,11 +7,10 @@ import type { ServiceName } from '../config-schema.ts';
 import { registerOpenApi } from '../plugins/openapi.ts';
 import { registerOverloadProtection } from '../plugins/overload.ts';
 import { errorBodySchema, installErrorHandling } from './error-handler.ts';
-import { ServiceClosing } from './errors.ts';
+import { ServiceClosing, ValidationFailed } from './errors.ts';
+import { ENCODED_PATH_MESSAGE, hasEncodedCharacters } from './plain-paths.ts';
+import { ACCEPTABLE_REQUEST_ID } from './request-id.ts';
 import { refuseNulCharacters } from './strict-input.ts';
-
-/** An incoming x-request-id is kept only if it is short and plain; anything else gets a fresh id. */
-const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface ServiceAppOptions {
   service: ServiceName;
@@ -40,6 +39,13 @@ export function createServiceLogger(level: string, pretty: boolean) {
   );
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set on SIGTERM (run-service.ts): readiness fails while the app keeps serving what arrives. */
+    draining: boolean;
+  }
+}
+
 export async function createServiceApp(options: ServiceAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
@@ -59,6 +65,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
 
   // Headers must arrive within 10 s (slowloris); the whole request within requestTimeout above.
   app.server.headersTimeout = 10_000;
+  app.decorate('draining', false);
   app.addSchema(errorBodySchema);
   await registerOverloadProtection(app, options.overloadEventLoopDelayMs ?? 0);
   // The gateway serves a merged document of its own (gateway/openapi-document.ts).
@@ -81,6 +88,11 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   });
   app.addHook('onRequest', async () => {
     if (closing) throw new ServiceClosing();
+  });
+  // The gateway's rule, enforced again here (a worker may be reached without the gateway).
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?', 1)[0] ?? '';
+    if (path.startsWith('/api/') && hasEncodedCharacters(path)) throw new ValidationFailed(ENCODED_PATH_MESSAGE);
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');

@@ -1,9 +1,10 @@
 // What every server.ts does: load configuration (failing fast, naming the bad key), build the app,
 // listen, and on SIGTERM/SIGINT stop accepting, finish in-flight requests, close pools, exit 0.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { ServiceName } from '../config-schema.ts';
 import { ConfigError, type LoadedConfig, loadServiceConfig } from '../env.ts';
+import { portKey, serviceSetting } from '../services.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -17,11 +18,11 @@ const listenWithFastify = async (app: FastifyInstance, loaded: LoadedConfig, por
   return { close: () => app.close() };
 };
 
-export async function runService(
+/** Workers are Fastify apps listening themselves; the gateway passes its own `listen`. */
+export async function runService<App extends { log: FastifyBaseLogger } = FastifyInstance>(
   service: ServiceName,
-  port: (loaded: LoadedConfig) => number,
-  build: (loaded: LoadedConfig) => Promise<FastifyInstance> | FastifyInstance,
-  listen: (app: FastifyInstance, loaded: LoadedConfig, port: number) => Promise<Listening> = listenWithFastify,
+  build: (loaded: LoadedConfig) => Promise<App> | App,
+  listen: (app: App, loaded: LoadedConfig, port: number) => Promise<Listening> = listenWithFastify as never,
 ): Promise<void> {
   let loaded: LoadedConfig;
   try {
@@ -33,12 +34,12 @@ export async function runService(
     }
     throw error;
   }
-  let app: FastifyInstance;
+  let app: App;
   let listening: Listening;
   try {
     app = await build(loaded);
     for (const warning of loaded.overrideWarnings) app.log.warn(`Local override: ${warning}`);
-    listening = await listen(app, loaded, port(loaded));
+    listening = await listen(app, loaded, serviceSetting<number>(loaded.config, portKey(service)) as number);
   } catch (error) {
     pino().fatal({ err: error, service }, `${service} failed to start: ${(error as Error).message}`);
     process.exit(1);
@@ -48,12 +49,18 @@ export async function runService(
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    // First fail readiness and keep serving for SHUTDOWN_DELAY_SECONDS, so the gateway (or a
+    // Kubernetes Service) has stopped sending new requests before the port closes; then finish
+    // what is in flight. Kubernetes users may get the same from a preStop sleep instead.
+    const delayMs = loaded.config.SHUTDOWN_DELAY_SECONDS * 1000;
+    app.log.info({ signal, delayMs }, 'shutting down: not ready now, then finishing in-flight requests');
+    (app as { draining?: boolean }).draining = true;
     const forceExit = setTimeout(() => {
       app.log.error('graceful shutdown timed out; exiting');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
+    }, delayMs + SHUTDOWN_GRACE_MS);
     forceExit.unref();
+    if (delayMs > 0) await Bun.sleep(delayMs);
     await listening.close();
     process.exit(0);
   };

@@ -2,8 +2,8 @@
 // report's words, closed when the app closes.
 import fp from 'fastify-plugin';
 import type { ServiceConfig, ServiceName } from '../config-schema.ts';
-import { SERVICE_LOG_NAMES } from '../config-schema.ts';
 import { describePoolLine, openPooledDatabase, type PooledDatabase, resolveRuntimeDatabaseConfig } from '../db.ts';
+import { SERVICES } from '../services.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,7 +22,7 @@ export const databasePlugin = fp<DatabasePluginOptions>(
     const database = openPooledDatabase(databaseConfig, app.log);
     app.log.info(
       { mode: databaseConfig.mode, modeReason: databaseConfig.modeReason, address: databaseConfig.maskedUrl },
-      describePoolLine(SERVICE_LOG_NAMES[service], databaseConfig),
+      describePoolLine(SERVICES[service].logName, databaseConfig),
     );
     app.decorate('db', database);
     app.addHook('onClose', async () => database.close());

@@ -55,6 +55,10 @@ export function createHttpMetrics(app: FastifyInstance, service: string) {
       requests.inc(labels);
       duration.observe(labels, seconds);
     },
+    /** A counter of this app's registry. */
+    counter(name: string, help: string, labelNames: string[]) {
+      return new Counter({ name, help, labelNames, registers: [registry] });
+    },
     /** A gauge whose value is read when Prometheus scrapes. */
     gauge(name: string, help: string, labelNames: string[], read: (gauge: Gauge) => void) {
       new Gauge({

@@ -13,7 +13,10 @@ let system: RunningSystem;
 let redis: RunningRedis;
 beforeAll(async () => {
   redis = await startRedis();
-  system = await startSystem({ REDIS_URL: redis.url, DB_CONNECTION_BUDGET: '15', CLIENT_REPLICAS: '3' });
+  system = await startSystem(
+    { REDIS_URL: redis.url, DB_CONNECTION_BUDGET: '15', CLIENT_REPLICAS: '3' },
+    { replicas: { client: 3 } },
+  );
 });
 afterAll(async () => {
   await system?.close();
@@ -138,7 +141,25 @@ describe('gateway', () => {
       reachable: true,
       cache: { kind: 'redis' },
     });
+    // Counted from the replicas actually running, each reporting its own pool.
     expect(status.body.budget).toEqual({ used: 2 + 2 + 2 * 3, headroom: 3, connections: 15 });
+    expect(client.instances).toHaveLength(3);
+    const addresses = system.replicas.client.map((replica) => replica.url);
+    for (const instance of client.instances) {
+      expect(addresses).toContain(instance.address);
+      expect(instance).toMatchObject({ state: 'in rotation', reachable: true, poolSize: 2, inFlight: 0 });
+    }
+  });
+
+  test('the upstream metrics carry a replica label', async () => {
+    const user = await registerUser(system.gatewayUrl, 'metrics');
+    for (let i = 0; i < 6; i++) await call(system.gatewayUrl, 'GET', '/api/v1/clients', { token: user.accessToken });
+    const metrics = (await call(system.gatewayUrl, 'GET', '/metrics')).body as string;
+    for (const replica of system.replicas.client) {
+      expect(metrics).toContain(
+        `gateway_upstream_attempts_total{upstream="client",replica="${replica.url}",outcome="200"`,
+      );
+    }
   });
 
   test('/metrics, /docs and /status answer', async () => {

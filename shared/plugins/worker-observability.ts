@@ -68,6 +68,8 @@ export const workerObservabilityPlugin = fp<{ service: ServiceName }>(
       '/health/ready',
       { schema: { summary: 'The database answers through the pool; Redis is reported, never required' } },
       async () => {
+        // Told to stop: not ready, so balancers stop sending new requests while in-flight ones finish.
+        if (app.draining) throw new NotReady('shutting down');
         try {
           await withTimeout(app.db.prisma.$queryRaw`SELECT 1`, READY_TIMEOUT_MS, 'the database');
         } catch (error) {

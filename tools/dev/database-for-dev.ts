@@ -20,6 +20,10 @@ export interface DevDatabase {
 }
 
 const EMBEDDED_PORT = 54329;
+/** Like a free tier, so pool mistakes show up locally. */
+export const DEV_MAX_CONNECTIONS = 20;
+/** PgBouncer's server connections: max_connections less 5 for migrations, psql and an IDE. */
+export const DEV_POOLER_POOL_SIZE = 15;
 const POOLER_PORT = 6543;
 const DATABASE_NAME = 'poolwise';
 const POOLER_PID_FILE = 'dev-pgbouncer.pid';
@@ -78,7 +82,7 @@ export async function prepareDevDatabase(config: ServiceConfig, say: (line: stri
     dataDir,
     port: await portOrFree(EMBEDDED_PORT),
     persistent: true,
-    maxConnections: 20, // like a free tier, so pool mistakes show up locally
+    maxConnections: DEV_MAX_CONNECTIONS,
   });
   await createDatabase(postgres, DATABASE_NAME);
   const directUrl = postgres.urlFor(DATABASE_NAME);
@@ -101,13 +105,13 @@ export async function prepareDevDatabase(config: ServiceConfig, say: (line: stri
     upstream: postgres,
     databases: [DATABASE_NAME],
     poolMode: 'transaction',
-    poolSize: 10,
+    poolSize: DEV_POOLER_POOL_SIZE,
     maxClientConn: 500,
     port: await portOrFree(POOLER_PORT),
   });
   say(`PgBouncer (transaction mode) listens on 127.0.0.1:${pooler.port} in front of it.`);
   if (pooler.pid) writeFileSync(join(dataDir, '..', POOLER_PID_FILE), String(pooler.pid));
-  // PgBouncer logs in upstream itself (auth_type any), so the pooled URL carries no password.
+  // The pooled URL carries PgBouncer's password for the application role (random per start).
   return {
     env: { DATABASE_URL: pooler.urlFor(DATABASE_NAME), DIRECT_URL: directUrl, DB_POOL_MODE: 'transaction' },
     fresh,

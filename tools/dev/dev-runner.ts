@@ -1,36 +1,57 @@
-// `bun run dev`: the gateway and the three workers as separate processes with prefixed logs, against
-// the configured database or an embedded one (see database-for-dev.ts). Ctrl-C stops everything.
+// `bun run dev`: every service of the registry as separate processes (several per worker when
+// `<NAME>_REPLICAS` says so) with prefixed logs, against the configured database or an embedded one
+// (database-for-dev.ts). Before anything starts, the connection budget is checked the way the doctor
+// checks it. A process that exits is restarted with back-off; the rest keep running. SIGUSR2 (or
+// `bun run dev:roll`) rolls every worker replica one at a time; Ctrl-C stops everything.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, loadToolConfig, REPOSITORY_ROOT } from '../../shared/env.ts';
 import { resolveJwtKeys } from '../../shared/jwt-keys.ts';
 import { stopChild } from '../stack/processes.ts';
 import { prepareDevDatabase } from './database-for-dev.ts';
+import { devBudgetProblems } from './dev-budget.ts';
+import { DevPlanError, type PlannedProcess, planDevProcesses } from './dev-plan.ts';
+import { devRunnerPidFile } from './dev-roll.ts';
 
-const SERVICES = [
-  { name: 'auth', entry: 'workers/auth/server.ts', color: 35 },
-  { name: 'user', entry: 'workers/user/server.ts', color: 36 },
-  { name: 'client', entry: 'workers/client/server.ts', color: 33 },
-  { name: 'gateway', entry: 'gateway/server.ts', color: 32 },
-] as const;
+const COLORS = [35, 36, 33, 32, 34, 31];
+const RESTART_BASE_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+/** A process that stayed up this long starts its back-off from the beginning again. */
+const HEALTHY_AFTER_MS = 60_000;
+/** During a roll, how long a worker keeps serving after SIGTERM while failing readiness. */
+const ROLL_SHUTDOWN_DELAY_SECONDS = 3;
+const READY_TIMEOUT_MS = 60_000;
 
-const prefix = (name: string, color: number) => `\x1b[${color}m[${name.padEnd(7)}]\x1b[0m`;
-const say = (line: string) => console.log(`${prefix('dev', 1)} ${line}`);
+const paint = (label: string, color: number) => `\x1b[${color}m[${label.padEnd(9)}]\x1b[0m`;
+const say = (line: string) => console.log(`${paint('dev', 1)} ${line}`);
 
 let config: ReturnType<typeof loadToolConfig>['config'];
+let plan: PlannedProcess[];
 try {
   config = loadToolConfig().config;
+  plan = planDevProcesses(config);
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof DevPlanError) {
     console.error(error.message);
     process.exit(78);
   }
   throw error;
 }
 
+const overBudget = devBudgetProblems(config);
+if (overBudget.length > 0) {
+  for (const finding of overBudget) {
+    console.error(`ERROR ${finding.code}${finding.service ? ` [${finding.service}]` : ''}: ${finding.message}`);
+    console.error(`  fix: ${finding.fix}`);
+  }
+  console.error('Not starting: the connection budget would be exceeded (see `bun run doctor`).');
+  process.exit(78);
+}
+
 const database = await prepareDevDatabase(config, say);
-// Generate the development key pair once, before four processes race to create it.
+// Generate the development key pair once, before the processes race to create it.
 resolveJwtKeys(config, { needPrivateKey: true });
 if (database.fresh) {
   const seeded = Bun.spawnSync(['bun', '--no-env-file', join(REPOSITORY_ROOT, 'prisma/seed.ts')], {
@@ -41,39 +62,113 @@ if (database.fresh) {
   if (seeded.exitCode !== 0) say('Seeding failed; the services start anyway.');
 }
 
-const children = new Map<string, ChildProcess>();
+interface Supervised {
+  planned: PlannedProcess;
+  color: number;
+  child?: ChildProcess;
+  startedAt: number;
+  failures: number;
+  /** Set while this process is being replaced on purpose (a roll): its exit is expected. */
+  replacing: boolean;
+}
+
+const supervised: Supervised[] = plan.map((planned, index) => ({
+  planned,
+  color: COLORS[index % COLORS.length] as number,
+  startedAt: 0,
+  failures: 0,
+  replacing: false,
+}));
 let stopping = false;
+
+function start(entry: Supervised, extraEnv: Record<string, string> = {}) {
+  const child = spawn('bun', ['--no-env-file', join(REPOSITORY_ROOT, entry.planned.entry)], {
+    cwd: REPOSITORY_ROOT,
+    env: { ...process.env, ...database.env, ...entry.planned.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  entry.child = child;
+  entry.startedAt = Date.now();
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) =>
+      console.log(`${paint(entry.planned.label, entry.color)} ${line}`),
+    );
+  }
+  child.on('exit', (code, signal) => {
+    if (stopping || entry.replacing || entry.child !== child) return;
+    if (Date.now() - entry.startedAt > HEALTHY_AFTER_MS) entry.failures = 0;
+    const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** entry.failures);
+    entry.failures++;
+    say(
+      `\x1b[1;31m${entry.planned.label} EXITED (${signal ?? `code ${code}`}); restarting it in ${delay / 1000} s. ` +
+        `The rest of the system keeps running.\x1b[0m`,
+    );
+    setTimeout(() => {
+      if (!stopping && entry.child === child) start(entry);
+    }, delay);
+  });
+}
+
+async function waitUntilReady(port: number): Promise<boolean> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(200);
+  }
+  return false;
+}
+
+/** Replaces every worker replica, one at a time: not ready → drained → exited → replacement ready. */
+let rolling = false;
+async function roll() {
+  if (rolling || stopping) return;
+  rolling = true;
+  say('Rolling restart: every worker replica, one at a time.');
+  for (const entry of supervised) {
+    if (entry.planned.service === 'gateway' || !entry.child) continue;
+    entry.replacing = true;
+    const old = entry.child;
+    // The old process fails readiness at once and keeps serving while the gateway ejects it.
+    await stopChild(old, 'SIGTERM', 20_000);
+    entry.replacing = false;
+    start(entry, { SHUTDOWN_DELAY_SECONDS: String(ROLL_SHUTDOWN_DELAY_SECONDS) });
+    const ready = await waitUntilReady(entry.planned.port);
+    say(`${entry.planned.label} replaced${ready ? ' and ready' : ', but NOT ready yet: stopping the roll here'}.`);
+    if (!ready) break;
+  }
+  say('Rolling restart finished.');
+  rolling = false;
+}
 
 async function stopEverything(exitCode: number) {
   if (stopping) return;
   stopping = true;
   say('Stopping the services...');
-  await Promise.all([...children.values()].map((child) => stopChild(child, 'SIGTERM', 12_000)));
+  await Promise.all(supervised.map((entry) => (entry.child ? stopChild(entry.child, 'SIGTERM', 12_000) : undefined)));
   await database.stop();
+  rmSync(devRunnerPidFile(config), { force: true });
   say('Stopped.');
   process.exit(exitCode);
 }
 
-for (const service of SERVICES) {
-  const child = spawn('bun', ['--no-env-file', join(REPOSITORY_ROOT, service.entry)], {
-    cwd: REPOSITORY_ROOT,
-    env: { ...process.env, ...database.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.set(service.name, child);
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) =>
-      console.log(`${prefix(service.name, service.color)} ${line}`),
-    );
-  }
-  child.on('exit', (code, signal) => {
-    if (stopping) return;
-    say(`${service.name} exited (${signal ?? `code ${code}`}); stopping the rest.`);
-    void stopEverything(1);
-  });
-}
+// Workers first, so the gateway's first probes find them; every worker drains for a moment on SIGTERM.
+for (const entry of supervised) start(entry, { SHUTDOWN_DELAY_SECONDS: String(ROLL_SHUTDOWN_DELAY_SECONDS) });
+writeFileSync(devRunnerPidFile(config), String(process.pid));
 
-say(`Gateway: http://127.0.0.1:${config.GATEWAY_PORT} (Ctrl-C stops everything)`);
+const replicaSummary = plan
+  .filter((entry) => entry.service !== 'gateway')
+  .map((entry) => `${entry.label} :${entry.port}`)
+  .join(', ');
+say(`Workers: ${replicaSummary}`);
+say(
+  `Gateway: http://127.0.0.1:${config.GATEWAY_PORT} (Ctrl-C stops everything; \`bun run dev:roll\` rolls the workers)`,
+);
 process.on('SIGINT', () => void stopEverything(0));
 process.on('SIGTERM', () => void stopEverything(0));
+process.on('SIGUSR2', () => void roll());

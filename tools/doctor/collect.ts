@@ -1,14 +1,20 @@
 // Reads the configuration every worker would read (all layers, with provenance) into doctor reports.
-import { REPLICA_KEYS, type ServiceConfig, type ServiceName } from '../../shared/config-schema.ts';
+import type { ServiceConfig } from '../../shared/config-schema.ts';
 import { buildPooledDatabaseConfig, DEFAULT_POOL_TIMEOUT_SECONDS } from '../../shared/db-config.ts';
-import { ConfigError, loadServiceConfig } from '../../shared/env.ts';
+import { ConfigError, type LoadConfigOptions, loadServiceConfig } from '../../shared/env.ts';
+import { replicasKey, SERVICES, serviceSetting, workerNames } from '../../shared/services.ts';
 import type { ServiceReport } from './findings.ts';
 
-export const WORKERS: ServiceName[] = ['auth', 'user', 'client'];
+/** One report per worker of the registry: every pool the connection budget must hold. */
+export function collectWorkerReports(
+  options: LoadConfigOptions = {},
+): { report: ServiceReport; config?: ServiceConfig }[] {
+  return workerNames(options.registry ?? SERVICES).map((service) => collectServiceReport(service, options));
+}
 
 export function collectServiceReport(
-  service: ServiceName,
-  options: { rootDir?: string; processEnv?: Record<string, string | undefined> },
+  service: string,
+  options: LoadConfigOptions,
 ): { report: ServiceReport; config?: ServiceConfig } {
   let loaded: ReturnType<typeof loadServiceConfig>;
   try {
@@ -34,7 +40,7 @@ export function collectServiceReport(
     databaseUrlSource: sources.DATABASE_URL,
     directUrl: config.DIRECT_URL,
     redisUrl: config.REDIS_URL,
-    replicas: service === 'gateway' ? 1 : config[REPLICA_KEYS[service]],
+    replicas: serviceSetting<number>(config, replicasKey(service)) ?? 1,
     overrides,
     notes: [],
   };

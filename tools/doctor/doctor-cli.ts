@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { BUDGET_HEADROOM } from '../../shared/connection-budget.ts';
 import { maskSecretsInUrl } from '../../shared/env-layers.ts';
-import { collectServiceReport, WORKERS } from './collect.ts';
+import { collectWorkerReports } from './collect.ts';
 import { type Budget, budgetUse, diagnose, type Finding, type ServiceReport } from './findings.ts';
 import { runLiveChecks } from './live-checks.ts';
 
@@ -12,7 +12,7 @@ const { values: flags } = parseArgs({
   options: { json: { type: 'boolean' }, live: { type: 'boolean' }, root: { type: 'string' } },
 });
 
-const collected = WORKERS.map((service) => collectServiceReport(service, { rootDir: flags.root }));
+const collected = collectWorkerReports({ rootDir: flags.root });
 const reports = collected.map((entry) => entry.report);
 const configured = collected.find((entry) => entry.config?.DB_CONNECTION_BUDGET)?.config;
 let budget: Budget | undefined = configured?.DB_CONNECTION_BUDGET

@@ -1,7 +1,7 @@
 // Every doctor finding, from fixture configurations: pure, no servers (the CLI is doctor-cli.test.ts).
 import { afterAll, describe, expect, test } from 'bun:test';
 import { configFixture, removeConfigFixtures } from '../testing/config-fixture.ts';
-import { collectServiceReport, WORKERS } from './collect.ts';
+import { collectWorkerReports } from './collect.ts';
 import { diagnose, type Finding } from './findings.ts';
 
 afterAll(removeConfigFixtures);
@@ -11,7 +11,7 @@ const TX = `postgresql://app:pw@${POOLER}:6543/postgres`;
 const SESSION = `postgresql://app:pw@${POOLER}:5432/postgres`;
 function findingsFor(files: Record<string, string>, budget?: number): Finding[] {
   const rootDir = configFixture(files);
-  const reports = WORKERS.map((service) => collectServiceReport(service, { rootDir, processEnv: {} }).report);
+  const reports = collectWorkerReports({ rootDir, processEnv: {} }).map((entry) => entry.report);
   return diagnose(reports, budget ? { connections: budget, source: 'test' } : undefined);
 }
 const codes = (findings: Finding[]) =>

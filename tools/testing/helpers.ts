@@ -23,6 +23,9 @@ export function testConfig(service: ServiceName, overrides: Record<string, strin
     DB_POOL_SIZE: '2',
     DB_POOL_TIMEOUT: '5',
     REDIS_URL: testStack().redis.url,
+    // Every service of a test run shares one process (and the machine's two cores with the rest of
+    // the run): its event-loop lag says nothing about one service. Overload tests turn this on.
+    OVERLOAD_EVENT_LOOP_DELAY_MS: '0',
     ...overrides,
   };
   return validateConfig(

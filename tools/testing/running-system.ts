@@ -1,18 +1,24 @@
-// The four services, built with buildApp and listening on free ports, as `bun run dev` runs them
-// (but in one process), for end-to-end tests through the gateway.
+// Every service of the registry, built with buildApp and listening on free ports, as `bun run dev`
+// runs them (but in one process), for end-to-end tests through the gateway. The gateway starts
+// through listenGateway(), exactly as its server.ts does.
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildAndStartGateway } from '../../gateway/app.ts';
-import type { RunningGateway } from '../../gateway/front-door.ts';
-import { buildApp as buildAuth } from '../../workers/auth/app.ts';
-import { buildApp as buildClient } from '../../workers/client/app.ts';
-import { buildApp as buildUser } from '../../workers/user/app.ts';
+import { buildApp as buildGateway } from '../../gateway/app.ts';
+import { type ListeningGateway, listenGateway } from '../../gateway/listen.ts';
+import { REPOSITORY_ROOT } from '../../shared/env.ts';
+import { SERVICES, urlKey, WORKER_NAMES, type WorkerName } from '../../shared/services.ts';
 import { testConfig, testKeys, uniqueEmail } from './helpers.ts';
 import { useTestStack } from './test-stack.ts';
 
+type WorkerBuilder = (options: { config: unknown; keys: unknown }) => Promise<FastifyInstance>;
+
 export interface RunningSystem {
   gatewayUrl: string;
-  gateway: RunningGateway;
-  apps: { auth: FastifyInstance; user: FastifyInstance; client: FastifyInstance };
+  gateway: ListeningGateway;
+  /** The first replica of each worker. */
+  apps: Record<WorkerName, FastifyInstance>;
+  /** Every replica of each worker, with the address the gateway forwards to. */
+  replicas: Record<WorkerName, { app: FastifyInstance; url: string }[]>;
   close(): Promise<void>;
 }
 
@@ -23,35 +29,48 @@ async function listen(app: FastifyInstance): Promise<string> {
 /** Generous limits by default, so suites that register many users are not throttled; limit tests lower them. */
 const TEST_LIMITS = { AUTH_RATE_LIMIT_MAX: '10000', AUTH_ACCOUNT_RATE_LIMIT_MAX: '10000', RATE_LIMIT_MAX: '100000' };
 
-export async function startSystem(requested: Record<string, string> = {}): Promise<RunningSystem> {
+export async function startWorker(name: WorkerName, overrides: Record<string, string> = {}): Promise<FastifyInstance> {
+  const { buildApp } = (await import(join(REPOSITORY_ROOT, SERVICES[name].dir, 'app.ts'))) as {
+    buildApp: WorkerBuilder;
+  };
+  const signs = 'signsTokens' in SERVICES[name] && SERVICES[name].signsTokens;
+  return buildApp({
+    config: testConfig(name, { ...TEST_LIMITS, ...overrides }),
+    keys: signs ? testKeys : { publicKey: testKeys.publicKey },
+  });
+}
+
+export async function startSystem(
+  requested: Record<string, string> = {},
+  options: { replicas?: Partial<Record<WorkerName, number>> } = {},
+): Promise<RunningSystem> {
   await useTestStack();
   const overrides = { ...TEST_LIMITS, ...requested };
-  const auth = await buildAuth({ config: testConfig('auth', overrides), keys: testKeys });
-  const user = await buildUser({ config: testConfig('user', overrides), keys: { publicKey: testKeys.publicKey } });
-  const client = await buildClient({
-    config: testConfig('client', overrides),
+  const replicas = Object.fromEntries(
+    await Promise.all(
+      WORKER_NAMES.map(async (name) => {
+        const count = options.replicas?.[name] ?? 1;
+        const apps = await Promise.all(Array.from({ length: count }, () => startWorker(name, overrides)));
+        return [name, await Promise.all(apps.map(async (app) => ({ app, url: await listen(app) })))];
+      }),
+    ),
+  ) as RunningSystem['replicas'];
+  const addresses = Object.fromEntries(
+    WORKER_NAMES.map((name) => [urlKey(name), replicas[name].map((replica) => replica.url).join(',')]),
+  );
+  const gatewayApp = await buildGateway({
+    config: testConfig('gateway', { ...addresses, ...overrides }),
     keys: { publicKey: testKeys.publicKey },
   });
-  const [authUrl, userUrl, clientUrl] = await Promise.all([listen(auth), listen(user), listen(client)]);
-  const gateway = await buildAndStartGateway({
-    config: testConfig('gateway', {
-      AUTH_SERVICE_URL: authUrl,
-      USER_SERVICE_URL: userUrl,
-      CLIENT_SERVICE_URL: clientUrl,
-      ...overrides,
-    }),
-    keys: { publicKey: testKeys.publicKey },
-    host: '127.0.0.1',
-    port: 0,
-  });
-  const gatewayUrl = gateway.url;
+  const gateway = await listenGateway(gatewayApp, { host: '127.0.0.1', port: 0, upstreamTimeoutSeconds: 10 });
   return {
-    gatewayUrl,
+    gatewayUrl: gateway.url,
     gateway,
-    apps: { auth, user, client },
+    apps: Object.fromEntries(WORKER_NAMES.map((name) => [name, replicas[name][0]?.app])) as RunningSystem['apps'],
+    replicas,
     async close() {
       await gateway.close();
-      await Promise.all([auth.close(), user.close(), client.close()]);
+      await Promise.all(WORKER_NAMES.flatMap((name) => replicas[name].map((replica) => replica.app.close())));
     },
   };
 }

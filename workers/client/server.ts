@@ -3,13 +3,10 @@ import { runService } from '../../shared/http/run-service.ts';
 import { resolveJwtKeys } from '../../shared/jwt-keys.ts';
 import { buildApp } from './app.ts';
 
-await runService(
-  'client',
-  ({ config }) => config.CLIENT_PORT,
-  ({ config }) =>
-    buildApp({
-      config,
-      keys: resolveJwtKeys(config, { needPrivateKey: false }),
-      loggerInstance: createServiceLogger(config.LOG_LEVEL, config.LOG_PRETTY),
-    }),
+await runService('client', ({ config }) =>
+  buildApp({
+    config,
+    keys: resolveJwtKeys(config, { needPrivateKey: false }),
+    loggerInstance: createServiceLogger(config.LOG_LEVEL, config.LOG_PRETTY),
+  }),
 );

@@ -1,0 +1,76 @@
+// The pipeline runner and the pure stages, without servers.
+import { describe, expect, test } from 'bun:test';
+import { clientAddressFrom, rateLimitKeyFor } from './client-address.ts';
+import { decodesStrictly } from './edge-cache.ts';
+import { type GatewayRequest, runPipeline, type Stage } from './pipeline.ts';
+import { shareOf } from './rate-limit.ts';
+
+const context = () =>
+  ({ request: new Request('http://gateway/x'), url: new URL('http://gateway/x') }) as GatewayRequest;
+
+describe('runPipeline', () => {
+  test('stages run in order until one answers; finish runs in reverse for those that ran', async () => {
+    const trace: string[] = [];
+    const stage = (name: string, answers = false): Stage => ({
+      name,
+      handle: () => {
+        trace.push(`handle ${name}`);
+        return answers ? new Response(name) : undefined;
+      },
+      finish: (_context, response) => {
+        trace.push(`finish ${name}`);
+        response.headers.append('x-trace', name);
+      },
+    });
+    const response = await runPipeline([stage('a'), stage('b', true), stage('c')], context());
+    expect(await response.text()).toBe('b');
+    expect(trace).toEqual(['handle a', 'handle b', 'finish b', 'finish a']);
+    expect(response.headers.get('x-trace')).toBe('b, a');
+  });
+
+  test('a pipeline in which nothing answers is a programming error, not a hang', async () => {
+    expect(runPipeline([{ name: 'none', handle: () => undefined }], context())).rejects.toThrow('no stage answered');
+  });
+});
+
+describe('client address', () => {
+  test('with no trusted proxy the socket address is the client, whatever X-Forwarded-For says', () => {
+    expect(clientAddressFrom('203.0.113.9', '198.51.100.1', 0)).toBe('203.0.113.9');
+  });
+
+  test('behind N trusted proxies, the Nth entry from the right', () => {
+    // client → ingress (10.0.0.2) → gateway; the ingress appended what it saw
+    expect(clientAddressFrom('10.0.0.2', '198.51.100.7', 1)).toBe('198.51.100.7');
+    // a spoofed entry on the left is ignored
+    expect(clientAddressFrom('10.0.0.2', '1.2.3.4, 198.51.100.7', 1)).toBe('198.51.100.7');
+    expect(clientAddressFrom('10.0.0.3', '1.2.3.4, 198.51.100.7, 10.0.0.2', 2)).toBe('198.51.100.7');
+    // fewer entries than trusted hops: the leftmost there is
+    expect(clientAddressFrom('10.0.0.2', '198.51.100.7', 5)).toBe('198.51.100.7');
+  });
+
+  test('IPv6 clients share one limit per /64; IPv4 (and IPv4-mapped) per address', () => {
+    expect(rateLimitKeyFor('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKeyFor('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKeyFor('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(rateLimitKeyFor('::1')).toBe('0:0:0:0::/64');
+    expect(rateLimitKeyFor('198.51.100.7')).toBe('198.51.100.7');
+    expect(rateLimitKeyFor('::ffff:198.51.100.7')).toBe('198.51.100.7');
+  });
+});
+
+describe('rate limits across gateways', () => {
+  test('each of N gateways enforces its share, rounded up, at least 1', () => {
+    expect(shareOf(600, 1)).toBe(600);
+    expect(shareOf(600, 4)).toBe(150);
+    expect(shareOf(20, 3)).toBe(7);
+    expect(shareOf(1, 8)).toBe(1);
+  });
+});
+
+describe('edge cache query check', () => {
+  test('malformed escapes are not read at the edge (the worker decodes them its own way)', () => {
+    expect(decodesStrictly('?search=acme%20ltd&page=2')).toBe(true);
+    expect(decodesStrictly('?search=%E0%A4%A')).toBe(false);
+    expect(decodesStrictly('?search=%zz')).toBe(false);
+  });
+});

@@ -1,0 +1,81 @@
+// Balancing and ejection decisions, on a clock the test controls (no servers).
+import { describe, expect, test } from 'bun:test';
+import { EJECT_BASE_MS, parseWorkerAddress, ReplicaSet } from './replica-set.ts';
+
+function setOf(address: string) {
+  let now = 1_000_000;
+  const events: string[] = [];
+  const set = new ReplicaSet('client', address, {
+    now: () => now,
+    onChange: (event) => events.push(`${event.state} ${event.origin}`),
+  });
+  return { set, events, advance: (ms: number) => (now += ms) };
+}
+
+describe('worker addresses', () => {
+  test('a list, an IP address, and a host name to resolve', () => {
+    expect(parseWorkerAddress('http://10.1.0.2:3003, http://10.1.0.3:3003').origins).toEqual([
+      'http://10.1.0.2:3003',
+      'http://10.1.0.3:3003',
+    ]);
+    expect(parseWorkerAddress('http://10.1.0.2:3003').resolveHost).toBeUndefined();
+    expect(parseWorkerAddress('http://127.0.0.1:3003').resolveHost).toBeUndefined();
+    expect(parseWorkerAddress('http://client.poolwise.svc:3003').resolveHost?.hostname).toBe('client.poolwise.svc');
+  });
+});
+
+describe('least outstanding requests', () => {
+  test('spreads evenly when nothing is in flight, and favours the least busy replica', () => {
+    const { set } = setOf('http://a:1,http://b:1,http://c:1');
+    const picked = Array.from({ length: 6 }, () => set.pick()?.origin);
+    expect(new Set(picked).size).toBe(3);
+    const [a, b] = set.list();
+    if (!a || !b) throw new Error('three replicas expected');
+    a.inFlight = 5;
+    b.inFlight = 5;
+    expect(Array.from({ length: 4 }, () => set.pick()?.origin)).toEqual(Array(4).fill('http://c:1'));
+  });
+});
+
+describe('ejection', () => {
+  test('an ejected replica gets nothing for its back-off, which doubles per failure, then rejoins', () => {
+    const { set, events, advance } = setOf('http://a:1,http://b:1');
+    const [a] = set.list();
+    if (!a) throw new Error('replica expected');
+    set.eject(a, 'connection refused');
+    expect(Array.from({ length: 4 }, () => set.pick()?.origin)).toEqual(Array(4).fill('http://b:1'));
+    advance(EJECT_BASE_MS);
+    expect(Array.from({ length: 4 }, () => set.pick()?.origin)).toContain('http://a:1');
+    set.eject(a, 'connection refused');
+    advance(EJECT_BASE_MS);
+    expect(Array.from({ length: 4 }, () => set.pick()?.origin)).not.toContain('http://a:1'); // now 2 s
+    set.succeeded(a);
+    expect(events).toEqual(['ejected http://a:1', 'ejected http://a:1', 'rejoined http://a:1']);
+  });
+
+  test('every replica refusing: nothing to pick, and Retry-After says when one may be back', () => {
+    const { set } = setOf('http://a:1,http://b:1');
+    for (const replica of set.list()) set.eject(replica, 'connection refused');
+    expect(set.pick()).toBeUndefined();
+    expect(set.retryAfterSeconds()).toBe(1);
+  });
+
+  test('every replica not ready but answering: they still get traffic (their own 503s beat a blanket one)', () => {
+    const { set } = setOf('http://a:1,http://b:1');
+    for (const replica of set.list()) set.eject(replica, 'readiness answered 503', true);
+    expect(set.pick()).toBeDefined();
+  });
+
+  test('a safe request waiting on a replica hears when it is ejected', () => {
+    const { set } = setOf('http://a:1,http://b:1');
+    const [a] = set.list();
+    if (!a) throw new Error('replica expected');
+    let heard = 0;
+    const stop = set.onEject(a, () => heard++);
+    set.eject(a, 'readiness failed');
+    stop();
+    set.succeeded(a);
+    set.eject(a, 'again');
+    expect(heard).toBe(1);
+  });
+});
