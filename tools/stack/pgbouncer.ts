@@ -1,15 +1,30 @@
 // Starts a real PgBouncer (Debian's 1.18 here) in front of PostgreSQL: transaction mode for runtime
 // traffic, or a session-mode pool capped like a free tier to reproduce the incident.
+//
+// Clients must log in with a password (auth_type scram-sha-256 against an auth_file): a random one per
+// PgBouncer, for the application role (app-role.ts), which is also the user PgBouncer logs in upstream
+// as. The machine's PostgreSQL may well trust every local connection; the password check then happens
+// here, at the door the services use, and the role limits what a login can do.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectOutput, findBinary, findFreePort, stopChild, unprivilegedUserFor, waitForPort } from './processes.ts';
+import { ensureApplicationRole } from './app-role.ts';
+import type { PostgresServer } from './postgres.ts';
+import {
+  collectOutput,
+  findBinary,
+  findFreePort,
+  handToUnprivilegedUser,
+  stopChild,
+  waitForPort,
+} from './processes.ts';
 
 export interface PgBouncerOptions {
   /** The PostgreSQL server behind it. */
-  upstream: { host: string; port: number; user: string; password?: string };
-  /** Databases reachable through it (the alias is the database name clients ask for). */
+  upstream: Pick<PostgresServer, 'host' | 'port' | 'user' | 'password' | 'urlFor'>;
+  /** Databases reachable through it (the alias is the database name clients ask for), already migrated. */
   databases: string[];
   poolMode: 'transaction' | 'session';
   /** Server connections per database/user pair: what PostgreSQL sees at most. */
@@ -34,9 +49,15 @@ export function findPgBouncerBinary(): string | undefined {
   return findBinary('pgbouncer');
 }
 
-function renderIni(options: PgBouncerOptions, port: number): string {
+interface Login {
+  user: string;
+  password?: string;
+}
+
+function renderIni(options: PgBouncerOptions, port: number, server: Login, authFile: string): string {
   const { upstream } = options;
-  const credentials = `user=${upstream.user}${upstream.password ? ` password=${upstream.password}` : ''}`;
+  // Every client shares one pool per database, logged in upstream as the application role.
+  const credentials = `user=${server.user}${server.password ? ` password=${server.password}` : ''}`;
   return [
     '[databases]',
     ...options.databases.map((db) => `${db} = host=${upstream.host} port=${upstream.port} dbname=${db} ${credentials}`),
@@ -45,10 +66,10 @@ function renderIni(options: PgBouncerOptions, port: number): string {
     'listen_addr = 127.0.0.1',
     `listen_port = ${port}`,
     'unix_socket_dir =',
-    // Local development and tests only: every client is let in and logs in upstream as `upstream.user`.
-    'auth_type = any',
-    `admin_users = ${upstream.user}`,
-    `stats_users = ${upstream.user}`,
+    'auth_type = scram-sha-256',
+    `auth_file = ${authFile}`,
+    // SHOW commands on the console (the doctor reads pool_mode there); nobody may PAUSE or SHUTDOWN.
+    `stats_users = ${server.user}`,
     `pool_mode = ${options.poolMode}`,
     `default_pool_size = ${options.poolSize}`,
     `max_db_connections = ${options.poolSize}`,
@@ -68,8 +89,14 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<Running
   const port = options.port ?? (await findFreePort());
   const dir = mkdtempSync(join(tmpdir(), 'poolwise-pgbouncer-'));
   const iniPath = join(dir, 'pgbouncer.ini');
-  writeFileSync(iniPath, renderIni(options, port), { mode: 0o644 });
-  const runAs = unprivilegedUserFor(dir);
+  const authFile = join(dir, 'userlist.txt');
+  const upstreamLogin = await ensureApplicationRole(options.upstream, options.databases);
+  const server: Login = upstreamLogin ?? { user: options.upstream.user, password: options.upstream.password };
+  const client = { user: server.user, password: randomBytes(18).toString('hex') };
+  // Both files hold passwords: readable by PgBouncer's user alone.
+  writeFileSync(authFile, `"${client.user}" "${client.password}"\n`, { mode: 0o600 });
+  writeFileSync(iniPath, renderIni(options, port, server, authFile), { mode: 0o600 });
+  const runAs = handToUnprivilegedUser(dir);
   const child: ChildProcess = spawn(binary, [...(runAs ? ['-u', runAs] : []), iniPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -84,7 +111,8 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<Running
     port,
     pid: child.pid,
     poolMode: options.poolMode,
-    urlFor: (database) => `postgresql://${options.upstream.user}@127.0.0.1:${port}/${database}`,
+    urlFor: (database) =>
+      `postgresql://${encodeURIComponent(client.user)}:${client.password}@127.0.0.1:${port}/${database}`,
     async stop() {
       await stopChild(child, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 // Small helpers for the real servers the dev runner and the test run start themselves.
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readdirSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
 
 export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,19 +66,25 @@ export function findBinary(name: string): string | undefined {
 export const isRoot = () => process.getuid?.() === 0;
 
 /**
- * Daemons that refuse to run as root (PostgreSQL, PgBouncer) run as `postgres` instead; their
- * working folder must then be theirs to write.
+ * Daemons that refuse to run as root (PgBouncer) run as `postgres` instead. Their working folder and
+ * the files in it (configuration, passwords) are handed to that user and closed to everyone else:
+ * a world-writable folder would let any local user swap the configuration or the auth file.
  */
-export function unprivilegedUserFor(dir: string): string | undefined {
+export function handToUnprivilegedUser(dir: string): string | undefined {
   if (!isRoot()) return undefined;
+  let uid: number;
+  let gid: number;
   try {
-    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+    uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
   } catch {
     throw new Error(
       'running as root needs a `postgres` system user to run PgBouncer as (apt-get install pgbouncer creates it)',
     );
   }
-  chmodSync(dir, 0o777);
+  for (const name of readdirSync(dir)) chownSync(join(dir, name), uid, gid);
+  chownSync(dir, uid, gid);
+  chmodSync(dir, 0o700);
   return 'postgres';
 }
 
