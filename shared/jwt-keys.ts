@@ -2,8 +2,18 @@
 // hold only the public key, so a compromised user or client worker cannot mint tokens (an HMAC
 // secret would have to be shared with every verifier).
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ServiceConfig } from './config-schema.ts';
 import { ConfigError, REPOSITORY_ROOT } from './env.ts';
 
@@ -54,8 +64,11 @@ export function resolveJwtKeys(
  */
 function readOrCreateDevelopmentKeyPair(dir: string): Required<JwtKeys> {
   const path = join(dir, 'jwt-ed25519.json');
-  if (!existsSync(path)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  keepPrivate(dirname(dir), 0o755, 'the data folder', { followLink: true }); // .data may link to another disk
+  keepPrivate(dir, 0o700, 'the development key folder');
+  if (existsSync(path)) keepPrivate(path, 0o600, 'the development key pair');
+  else {
     const temporary = `${path}.${process.pid}.tmp`;
     writeFileSync(temporary, JSON.stringify(generateJwtKeyPair()), { mode: 0o600 });
     try {
@@ -67,4 +80,23 @@ function readOrCreateDevelopmentKeyPair(dir: string): Required<JwtKeys> {
     }
   }
   return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+/**
+ * Keys are trusted only if no other local user could have written them: `path` must be ours (not a
+ * link), and is brought within `allowed` (no write for others on folders, nothing for others on the
+ * key file). A pair planted by someone else is refused rather than used to sign or verify tokens.
+ * Modes loosened by older runs (.data was once made world-writable) are tightened here.
+ */
+function keepPrivate(path: string, allowed: number, what: string, options: { followLink?: boolean } = {}): void {
+  const stats = options.followLink ? statSync(path) : lstatSync(path);
+  const uid = process.getuid?.();
+  if (stats.isSymbolicLink() || (uid !== undefined && stats.uid !== uid)) {
+    throw new ConfigError(
+      `${what} (${path}) is ${stats.isSymbolicLink() ? 'a symbolic link' : `owned by uid ${stats.uid}`}, not by this ` +
+        'user: refusing development JWT keys another user could have planted. Delete it and start again.',
+    );
+  }
+  const mode = stats.mode & 0o7777;
+  if ((mode & ~allowed) !== 0) chmodSync(path, mode & allowed);
 }

