@@ -22,6 +22,8 @@ function startEchoOrigin() {
     hostname: '127.0.0.1',
     async fetch(request) {
       const url = new URL(request.url);
+      // The gateway's readiness probes: answered, not recorded.
+      if (url.pathname === '/health/ready') return Response.json({ status: 'ready' });
       const entry = {
         method: request.method,
         path: url.pathname + url.search,

@@ -52,7 +52,8 @@ export async function runService<App extends { log: FastifyBaseLogger } = Fastif
     // First fail readiness and keep serving for SHUTDOWN_DELAY_SECONDS, so the gateway (or a
     // Kubernetes Service) has stopped sending new requests before the port closes; then finish
     // what is in flight. Kubernetes users may get the same from a preStop sleep instead.
-    const delayMs = loaded.config.SHUTDOWN_DELAY_SECONDS * 1000;
+    // SIGINT (Ctrl-C, or `bun run dev` stopping everything) has nobody to drain for: no delay.
+    const delayMs = signal === 'SIGTERM' ? loaded.config.SHUTDOWN_DELAY_SECONDS * 1000 : 0;
     app.log.info({ signal, delayMs }, 'shutting down: not ready now, then finishing in-flight requests');
     (app as { draining?: boolean }).draining = true;
     const forceExit = setTimeout(() => {

@@ -150,7 +150,8 @@ async function stopEverything(exitCode: number) {
   if (stopping) return;
   stopping = true;
   say('Stopping the services...');
-  await Promise.all(supervised.map((entry) => (entry.child ? stopChild(entry.child, 'SIGTERM', 12_000) : undefined)));
+  // SIGINT: everything stops at once, so no worker needs to wait for a balancer to notice it.
+  await Promise.all(supervised.map((entry) => (entry.child ? stopChild(entry.child, 'SIGINT', 12_000) : undefined)));
   await database.stop();
   rmSync(devRunnerPidFile(config), { force: true });
   say('Stopped.');
