@@ -72,7 +72,12 @@ describe('workers', () => {
     await call(system.gatewayUrl, 'GET', '/api/v1/clients/00000000-0000-4000-8000-000000000000', {
       token: user.accessToken,
     });
-    const text = (await system.apps.client.inject({ method: 'GET', url: '/metrics' })).body;
+    // Requests are spread across the client replicas: read them all.
+    const text = (
+      await Promise.all(system.replicas.client.map(({ app }) => app.inject({ method: 'GET', url: '/metrics' })))
+    )
+      .map((response) => response.body)
+      .join('\n');
     expect(text).toMatch(
       /http_requests_total\{method="GET",route="\/api\/v1\/clients",status_code="200",service="client"\} \d+/,
     );
@@ -153,7 +158,11 @@ describe('gateway', () => {
 
   test('the upstream metrics carry a replica label', async () => {
     const user = await registerUser(system.gatewayUrl, 'metrics');
-    for (let i = 0; i < 6; i++) await call(system.gatewayUrl, 'GET', '/api/v1/clients', { token: user.accessToken });
+    for (let i = 0; i < 6; i++) {
+      // no-cache: answered by a replica, not by the gateway's edge cache
+      const headers = { 'cache-control': 'no-cache' };
+      await call(system.gatewayUrl, 'GET', '/api/v1/clients', { token: user.accessToken, headers });
+    }
     const metrics = (await call(system.gatewayUrl, 'GET', '/metrics')).body as string;
     for (const replica of system.replicas.client) {
       expect(metrics).toContain(

@@ -158,8 +158,18 @@ async function stopEverything(exitCode: number) {
   process.exit(exitCode);
 }
 
-// Workers first, so the gateway's first probes find them; every worker drains for a moment on SIGTERM.
-for (const entry of supervised) start(entry, { SHUTDOWN_DELAY_SECONDS: String(ROLL_SHUTDOWN_DELAY_SECONDS) });
+process.on('SIGINT', () => void stopEverything(0));
+process.on('SIGTERM', () => void stopEverything(0));
+process.on('SIGUSR2', () => void roll());
+
+// Workers first, and the gateway once they are ready, so its first requests find every replica in
+// rotation. Every worker drains for a moment on SIGTERM (a roll, or a supervisor like Kubernetes).
+const workers = supervised.filter((entry) => entry.planned.service !== 'gateway');
+for (const entry of workers) start(entry, { SHUTDOWN_DELAY_SECONDS: String(ROLL_SHUTDOWN_DELAY_SECONDS) });
+const ready = await Promise.all(workers.map((entry) => waitUntilReady(entry.planned.port)));
+if (ready.includes(false))
+  say('Some workers are not ready yet; starting the gateway anyway (it ejects them until they are).');
+for (const entry of supervised) if (entry.planned.service === 'gateway') start(entry);
 writeFileSync(devRunnerPidFile(config), String(process.pid));
 
 const replicaSummary = plan
@@ -170,6 +180,3 @@ say(`Workers: ${replicaSummary}`);
 say(
   `Gateway: http://127.0.0.1:${config.GATEWAY_PORT} (Ctrl-C stops everything; \`bun run dev:roll\` rolls the workers)`,
 );
-process.on('SIGINT', () => void stopEverything(0));
-process.on('SIGTERM', () => void stopEverything(0));
-process.on('SIGUSR2', () => void roll());
