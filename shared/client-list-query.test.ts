@@ -39,4 +39,18 @@ describe('parseCanonicalClientListQuery', () => {
     expect(a && clientListCacheField(a)).toBe(b && clientListCacheField(b));
     expect(clientListCacheField({ page: 1, limit: 20, sort: '-createdAt' })).toBe('[1,20,"-createdAt",null,null]');
   });
+
+  test('case variants of a search share one cache field (A-Z only), in the worker and at the gateway', () => {
+    const field = (query: string) => {
+      const params = parse(query);
+      return params && clientListCacheField(params);
+    };
+    expect(field('search=ACME')).toBe(field('search=acme'));
+    expect(field('search=%20Acme%20Corp')).toBe(field('search=aCME%20corp'));
+    expect(field('sort=name&search=acme')).toBe(
+      clientListCacheField({ page: 1, limit: 20, sort: 'name', search: 'AcMe' }),
+    );
+    // Letters whose folding depends on the database's locale stay apart: at worst a second entry.
+    expect(field('search=%C3%89cole')).not.toBe(field('search=%C3%A9cole'));
+  });
 });

@@ -18,9 +18,17 @@ export interface ClientListParams {
   search?: string;
 }
 
-/** Same query, same cache field: parameters in a fixed order, absent ones as null. */
+/**
+ * Same query, same cache field: parameters in a fixed order, absent ones as null, and the search
+ * folded to one case (the search is case-insensitive, so "ACME" and "acme" find the same rows and
+ * share one entry). Only A-Z are folded: PostgreSQL's ILIKE folds them the same way in every
+ * locale this runs with, while other letters' folding depends on the database's locale (two searches
+ * that JavaScript would fold together might not match the same rows). Worker and gateway both key
+ * through here, so they always agree.
+ */
 export function clientListCacheField(params: ClientListParams): string {
-  return JSON.stringify([params.page, params.limit, params.sort, params.status ?? null, params.search ?? null]);
+  const search = params.search?.replace(/[A-Z]+/g, (letters) => letters.toLowerCase()) ?? null;
+  return JSON.stringify([params.page, params.limit, params.sort, params.status ?? null, search]);
 }
 
 const CANONICAL_NUMBER = /^[1-9]\d{0,6}$/;

@@ -29,7 +29,7 @@ export const cachePlugin = fp<{ config: ServiceConfig }>(
   { name: 'poolwise-cache' },
 );
 
-/** `Cache-Control: no-cache` from the caller reads from the database (and refreshes the entry's neighbours). */
+/** `Cache-Control: no-cache` from the caller reads from the database; the cache is neither read nor filled. */
 export const wantsFreshRead = (request: FastifyRequest) => /no-cache/i.test(request.headers['cache-control'] ?? '');
 
 /** Says where the answer came from: `x-cache: hit | miss | bypass`. */

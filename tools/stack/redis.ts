@@ -11,13 +11,20 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
+/** Enough for any test's working set; the cache-bounds test overfills it on purpose. */
+export const TEST_REDIS_MAXMEMORY = '64mb';
+
 export async function startRedis(port?: number): Promise<RunningRedis> {
   const binary = findBinary('redis-server');
   if (!binary) throw new Error('redis-server is not installed (Debian: apt-get install redis-server)');
   const chosen = port ?? (await findFreePort());
   const child = spawn(
     binary,
-    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    [
+      ...['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      // Bounded like compose.yaml's: a cache evicts its least recently used keys instead of growing.
+      ...['--maxmemory', TEST_REDIS_MAXMEMORY, '--maxmemory-policy', 'allkeys-lru'],
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output = collectOutput(child);

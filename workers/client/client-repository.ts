@@ -1,4 +1,5 @@
-// Client records, always scoped to an owner: a query without the owner cannot be written here.
+// Client records. Writes are scoped to an owner (update and delete take the owner and match on it);
+// reads of a single client by id are not (findById): the caller checks ownership on what comes back.
 
 import type { ClientSort, ClientStatus } from '../../shared/client-list-query.ts';
 import type { Prisma, PrismaClient } from '../../shared/generated/prisma/client.ts';
@@ -74,10 +75,17 @@ export function createClientRepository(prisma: PrismaClient) {
     findById(id: string) {
       return prisma.client.findUnique({ where: { id }, select: clientColumns });
     },
-    /** Updates only when the client belongs to `ownerId`; null otherwise. */
+    /**
+     * Updates only when the client belongs to `ownerId`; null otherwise. One statement that changes
+     * and returns the row: no committed update whose answer (and so whose invalidation) can fail apart.
+     */
     async updateForOwner(id: string, ownerId: string, data: Partial<ClientWritableFields>) {
-      const { count } = await prisma.client.updateMany({ where: { id, ownerId }, data });
-      return count === 1 ? prisma.client.findUnique({ where: { id }, select: clientColumns }) : null;
+      try {
+        return await prisma.client.update({ where: { id, ownerId }, data, select: clientColumns });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'P2025') return null; // no such client for this owner
+        throw error;
+      }
     },
     async deleteForOwner(id: string, ownerId: string): Promise<boolean> {
       const { count } = await prisma.client.deleteMany({ where: { id, ownerId } });

@@ -12,7 +12,7 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   const app = await buildWorkerApp('user', options);
   const users = createUserRepository(app.db.prisma);
   const sessions = createSessionRepository(app.db.prisma);
-  const reads = createCachedUserReads(app.cache, users);
+  const reads = createCachedUserReads(app.cache, users, { writesUsers: true });
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticated.authenticate);
     ownProfileRoutes(authenticated, { users, sessions, reads });
