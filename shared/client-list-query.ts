@@ -1,5 +1,5 @@
 // The client list's query parameters in one place: the client worker validates them with its route
-// schema and caches pages under clientListCacheField(); the gateway's front door recognises the same
+// schema and caches pages under clientListCacheField(); the gateway's edge-cache stage recognises the same
 // canonical queries (parseCanonicalClientListQuery) to answer cache hits without a second hop.
 import { LIST_LIMITS } from './schemas/pagination.ts';
 

@@ -1,4 +1,4 @@
-// A fixed-window request counter per client address, for the gateway's front door. Hand-written
+// A fixed-window request counter per client address, for the gateway's rate-limit stage. Hand-written
 // because @fastify/rate-limit lives inside Fastify's request lifecycle, which API traffic no longer
 // enters (see pipeline/rate-limit.ts). Counters are per process, like @fastify/rate-limit's memory store.
 

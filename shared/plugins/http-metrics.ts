@@ -50,7 +50,7 @@ export function createHttpMetrics(app: FastifyInstance, service: string) {
   return {
     registry,
     acquireTimeouts: () => acquireTimeoutCount,
-    /** Records a request answered outside Fastify (the gateway's front door). */
+    /** Records a request answered outside Fastify (the gateway's pipeline). */
     observe(labels: { method: string; route: string; status_code: string }, seconds: number) {
       requests.inc(labels);
       duration.observe(labels, seconds);

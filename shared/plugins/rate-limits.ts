@@ -1,6 +1,6 @@
 // The auth worker's per-account limits, in the one error shape (429 RATE_LIMITED + Retry-After):
 // @fastify/rate-limit's own body has no `code`, so its errors come from our catalogue instead.
-// Per-address limits are the gateway's (gateway/address-rate-limiter.ts). Counters live in process
+// Per-address limits are the gateway's (gateway/pipeline/rate-limit.ts). Counters live in process
 // memory: with several replicas each counts on its own (see README).
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
