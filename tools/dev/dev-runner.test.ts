@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { findFreePort, isPortOpen, stopChild } from '../stack/processes.ts';
 import { call } from '../testing/running-system.ts';
+import { watchOutput } from '../testing/watch-output.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'poolwise-dev-'));
 let runner: ChildProcess | undefined;
@@ -16,29 +17,6 @@ afterAll(async () => {
   if (runner) await stopChild(runner, 'SIGINT', 15_000);
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-/** Collects everything the runner prints; `waitFor` resolves once a pattern has appeared. */
-function watchOutput(child: ChildProcess) {
-  let text = '';
-  let exitCode: number | null | undefined;
-  child.stdout?.on('data', (chunk: Buffer) => {
-    text += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    text += chunk.toString();
-  });
-  child.once('exit', (code) => {
-    exitCode = code;
-  });
-  return async (pattern: RegExp, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(text)) {
-      if (exitCode !== undefined) throw new Error(`dev runner exited (${exitCode}):\n${text}`);
-      if (Date.now() > deadline) throw new Error(`nothing matched ${pattern} in:\n${text}`);
-      await Bun.sleep(50);
-    }
-  };
-}
 
 describe('bun run dev', () => {
   test('starts the whole system from nothing, serves the walking slice, and stops cleanly on Ctrl-C', async () => {
@@ -62,7 +40,7 @@ describe('bun run dev', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const waitFor = watchOutput(runner);
+    const { waitFor } = watchOutput(runner);
     // All four services up: the gateway and three workers listening, each worker saying its mode.
     for (const port of [gateway, auth, user, client]) {
       await waitFor(new RegExp(`(Server|Gateway) listening at http://127\\.0\\.0\\.1:${port}`), 60_000);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, loadToolConfig, REPOSITORY_ROOT } from '../../shared/env.ts';
 import { resolveJwtKeys } from '../../shared/jwt-keys.ts';
+import { SERVICES, workerNames } from '../../shared/services.ts';
 import { stopChild } from '../stack/processes.ts';
 import { prepareDevDatabase } from './database-for-dev.ts';
 import { devBudgetProblems } from './dev-budget.ts';
@@ -124,12 +125,46 @@ async function waitUntilReady(port: number): Promise<boolean> {
   return false;
 }
 
+/**
+ * Ready on its own port is not enough: the gateway probes every second and may still hold the
+ * replica ejected (it refused connections while it was down). Stopping the next replica before the
+ * gateway sends this one traffic again would leave a service with nothing in rotation.
+ */
+async function waitUntilGatewayRotates(port: number): Promise<boolean> {
+  const address = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${config.GATEWAY_PORT}/status.json`, {
+        signal: AbortSignal.timeout(2_000),
+      });
+      const status = (await response.json()) as { services: { instances: { address: string; state: string }[] }[] };
+      const seen = status.services.flatMap((service) => service.instances).find((i) => i.address === address);
+      if (seen?.state === 'in rotation') return true;
+    } catch {
+      // the gateway is restarting or busy: ask again
+    }
+    await Bun.sleep(200);
+  }
+  return false;
+}
+
 /** Replaces every worker replica, one at a time: not ready → drained → exited → replacement ready. */
 let rolling = false;
 async function roll() {
   if (rolling || stopping) return;
   rolling = true;
   say('Rolling restart: every worker replica, one at a time.');
+  const single = workerNames(SERVICES).filter(
+    (name) => supervised.filter((e) => e.planned.service === name).length === 1,
+  );
+  if (single.length > 0) {
+    say(
+      `\x1b[1;33m${single.join(', ')} run${single.length === 1 ? 's' : ''} one replica: while it is replaced the gateway has ` +
+        `nothing to send its requests to (503 UPSTREAM_UNAVAILABLE for a second or two). Run two (e.g. ` +
+        `${single.map((name) => `${name.toUpperCase()}_REPLICAS=2`).join(' ')}) for a roll without failures.\x1b[0m`,
+    );
+  }
   for (const entry of supervised) {
     if (entry.planned.service === 'gateway' || !entry.child) continue;
     entry.replacing = true;
@@ -138,8 +173,10 @@ async function roll() {
     await stopChild(old, 'SIGTERM', 20_000);
     entry.replacing = false;
     start(entry, { SHUTDOWN_DELAY_SECONDS: String(ROLL_SHUTDOWN_DELAY_SECONDS) });
-    const ready = await waitUntilReady(entry.planned.port);
-    say(`${entry.planned.label} replaced${ready ? ' and ready' : ', but NOT ready yet: stopping the roll here'}.`);
+    const ready = (await waitUntilReady(entry.planned.port)) && (await waitUntilGatewayRotates(entry.planned.port));
+    say(
+      `${entry.planned.label} replaced${ready ? ' and back in rotation' : ', but NOT ready yet: stopping the roll here'}.`,
+    );
     if (!ready) break;
   }
   say('Rolling restart finished.');
