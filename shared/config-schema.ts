@@ -20,7 +20,10 @@ const port = (fallback: number) => ({ type: 'integer', minimum: 0, maximum: 6553
 const sharedKeysSchema = {
   type: 'object',
   properties: {
-    NODE_ENV: { type: 'string', enum: ['development', 'test', 'production'], default: 'development' },
+    // Unset means production: development behaviour (generated JWT keys, accepted `dev-only-`
+    // secrets, a warning instead of a refusal for a session-mode address) must be asked for, by the
+    // committed .env, `bun run dev`, compose or the test run, never reached by forgetting a variable.
+    NODE_ENV: { type: 'string', enum: ['development', 'test', 'production'], default: 'production' },
     LOG_LEVEL: {
       type: 'string',
       enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveRuntimeDatabaseConfig } from './db.ts';
 import { ConfigError, loadServiceConfig, validateConfig } from './env.ts';
+import { resolveJwtKeys } from './jwt-keys.ts';
 
 let roots: string[] = [];
 afterEach(() => {
@@ -114,7 +116,6 @@ describe('validateConfig', () => {
     expect(config.DB_POOL_SIZE).toBe(3);
     expect(config.DB_POOL_TIMEOUT).toBe(2.5);
     expect(config.ACCESS_TOKEN_TTL).toBe(900);
-    expect(config.NODE_ENV).toBe('development');
   });
 
   test('access tokens cannot be configured to live longer than 15 minutes', () => {
@@ -127,5 +128,40 @@ describe('validateConfig', () => {
     expect(() =>
       validateConfig('client', { ...base, NODE_ENV: 'development', SEED_ADMIN_PASSWORD: 'dev-only-admin-password' }),
     ).not.toThrow();
+  });
+});
+
+// Development behaviour (generated keys, accepted `dev-only-` secrets, a warning instead of a refusal
+// for a session-mode address) must be asked for: a deploy that forgets NODE_ENV gets production.
+describe('an unset NODE_ENV means production', () => {
+  const loadWithNothingSet = (processEnv: Record<string, string>) =>
+    loadServiceConfig('auth', { rootDir: repositoryWith({}), processEnv });
+
+  test('with no NODE_ENV and no .env, the config is production', () => {
+    expect(loadWithNothingSet({ DATABASE_URL: ROOT_URL }).config.NODE_ENV).toBe('production');
+  });
+
+  test('a dev-only- secret is refused', () => {
+    expect(() =>
+      loadWithNothingSet({ DATABASE_URL: ROOT_URL, SEED_ADMIN_PASSWORD: 'dev-only-admin-password' }),
+    ).toThrow('SEED_ADMIN_PASSWORD holds a development-only value');
+  });
+
+  test('JWT keys are required, never generated', () => {
+    const rootDir = repositoryWith({});
+    const { config } = loadServiceConfig('auth', { rootDir, processEnv: { DATABASE_URL: ROOT_URL } });
+    expect(() => resolveJwtKeys(config, { needPrivateKey: true, rootDir })).toThrow(ConfigError);
+    expect(existsSync(join(rootDir, '.data', 'dev-keys'))).toBe(false);
+  });
+
+  test('a session-mode DATABASE_URL is refused, not warned about', () => {
+    const { config } = loadWithNothingSet({ DATABASE_URL: LOCAL_URL });
+    expect(() => resolveRuntimeDatabaseConfig(config, { warn() {}, error() {} })).toThrow('SESSION-mode pooler');
+  });
+
+  test('development is what .env (or the environment) says it is', () => {
+    const rootDir = repositoryWith({ '.env': 'NODE_ENV=development\n' });
+    const loaded = loadServiceConfig('auth', { rootDir, processEnv: { DATABASE_URL: ROOT_URL } });
+    expect(loaded.config.NODE_ENV).toBe('development');
   });
 });

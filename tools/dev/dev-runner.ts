@@ -28,6 +28,11 @@ const READY_TIMEOUT_MS = 60_000;
 const paint = (label: string, color: number) => `\x1b[${color}m[${label.padEnd(9)}]\x1b[0m`;
 const say = (line: string) => console.log(`${paint('dev', 1)} ${line}`);
 
+// `bun run dev` is how development is asked for: an unset NODE_ENV means production (config-schema.ts),
+// so the runner says development itself rather than trusting .env to. Its services inherit it. An
+// explicit NODE_ENV in the environment still wins (e.g. to try production's refusals locally).
+process.env.NODE_ENV ||= 'development';
+
 let config: ReturnType<typeof loadToolConfig>['config'];
 let plan: PlannedProcess[];
 try {
