@@ -54,6 +54,7 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
   const { config } = options;
   let log: FastifyBaseLogger | undefined;
   const upstreams = upstreamsFrom(config, options.registry ?? SERVICES, {
+    policy: config.UPSTREAM_BALANCING,
     onChange: (event) =>
       event.state === 'ejected'
         ? log?.warn(event, `replica ${event.origin} ejected for ${event.forMs} ms: ${event.reason}`)

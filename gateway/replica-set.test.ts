@@ -37,6 +37,20 @@ describe('least outstanding requests', () => {
   });
 });
 
+describe('round robin (UPSTREAM_BALANCING=round-robin)', () => {
+  test('takes turns whatever each replica has in flight, and still skips an ejected one', () => {
+    const set = new ReplicaSet('client', 'http://a:1,http://b:1,http://c:1', { policy: 'round-robin' });
+    const [a, b] = set.list();
+    if (!a || !b) throw new Error('three replicas expected');
+    a.inFlight = 5;
+    expect(Array.from({ length: 6 }, () => set.pick()?.origin).sort()).toEqual(
+      ['a', 'a', 'b', 'b', 'c', 'c'].map((name) => `http://${name}:1`),
+    );
+    set.eject(b, 'connection refused');
+    expect(Array.from({ length: 4 }, () => set.pick()?.origin)).not.toContain('http://b:1');
+  });
+});
+
 describe('ejection', () => {
   test('an ejected replica gets nothing for its back-off, which doubles per failure, then rejoins', () => {
     const { set, events, advance } = setOf('http://a:1,http://b:1');

@@ -32,7 +32,11 @@ export interface Replica {
   answering: boolean;
 }
 
+/** Least outstanding requests (ties round robin) unless told otherwise; see the README's measurement. */
+export type BalancingPolicy = 'least-outstanding' | 'round-robin';
+
 export interface ReplicaSetOptions {
+  policy?: BalancingPolicy;
   /** Log one line when a replica leaves or rejoins rotation. */
   onChange?: (event: { origin: string; state: 'ejected' | 'rejoined'; reason?: string; forMs?: number }) => void;
   now?: () => number;
@@ -119,7 +123,9 @@ export class ReplicaSet {
     const count = this.replicas.length;
     for (let step = 0; step < count; step++) {
       const replica = this.replicas[(this.nextIndex + step) % count] as Replica;
-      if (eligible(replica) && (!best || replica.inFlight < best.inFlight)) best = replica;
+      if (!eligible(replica)) continue;
+      if (this.options.policy === 'round-robin') return replica;
+      if (!best || replica.inFlight < best.inFlight) best = replica;
     }
     return best;
   }

@@ -32,6 +32,7 @@ const sharedKeysSchema = {
     LOG_PRETTY: { type: 'boolean', default: false },
     HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
     UPSTREAM_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 10 },
+    UPSTREAM_BALANCING: { type: 'string', enum: ['least-outstanding', 'round-robin'], default: 'least-outstanding' },
     OVERLOAD_EVENT_LOOP_DELAY_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
     SHUTDOWN_DELAY_SECONDS: { type: 'number', minimum: 0, maximum: 120, default: 0 },
 
@@ -120,6 +121,8 @@ export interface SharedConfig {
   LOG_PRETTY: boolean;
   HOST: string;
   UPSTREAM_TIMEOUT: number;
+  /** How the gateway spreads a worker's requests over its replicas. */
+  UPSTREAM_BALANCING: 'least-outstanding' | 'round-robin';
   /** Event-loop delay above which requests get 503 SERVICE_OVERLOADED (0 turns the check off). */
   OVERLOAD_EVENT_LOOP_DELAY_MS: number;
   /** On SIGTERM, readiness fails this long before the port closes (balancers stop sending first). */

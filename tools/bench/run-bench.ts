@@ -9,7 +9,7 @@ import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { FREE_TIER, startBenchStack } from './bench-stack.ts';
 import { renderIncidentChart } from './chart.ts';
 import type { LoadResult } from './load.ts';
-import { runCache, runGatewayCost, runIncident, runListQueryCost, runScale } from './scenarios.ts';
+import { runBalancing, runCache, runGatewayCost, runIncident, runListQueryCost, runScale } from './scenarios.ts';
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' } } });
 const quick = Boolean(flags.quick);
@@ -61,6 +61,12 @@ try {
     `both list paths ran (${listCost.prisma} and ${listCost.plainPg} pages/s)`,
     listCost.prisma > 0 && listCost.plainPg > 0,
   );
+  log('scenario 7: balancing (two client replicas, one 20 ms farther away; round robin, then least outstanding)');
+  const balancing = await runBalancing(options);
+  check(
+    `both policies answered without errors (${balancing.roundRobin.errorCount} and ${balancing.leastOutstanding.errorCount})`,
+    balancing.roundRobin.errorCount === 0 && balancing.leastOutstanding.errorCount === 0,
+  );
 
   const row = (name: string, result: LoadResult) => ({
     scenario: name,
@@ -85,6 +91,8 @@ try {
     row('5 our gateway forwarding (worker-cached list)', gateway.gateway),
     row('5 our gateway, list answered at the edge', gateway.edge),
     row('5 our gateway /health', gateway.gatewayHealth),
+    row('7 balancing: round robin, one replica 20 ms away', balancing.roundRobin),
+    row('7 balancing: least outstanding, same replicas', balancing.leastOutstanding),
   ];
   const listRows = [
     { scenario: '6 client-list page via Prisma (pages/s, in process)', rps: listCost.prisma },
@@ -96,6 +104,7 @@ try {
     minimalForwarderVsDirect: { value: gateway.minimalVsDirect, target: null },
     cachedListVsGatewayHealth: { value: gateway.cachedListVsHealth, target: 0.9 },
     prismaListVsPlainPg: { value: listCost.ratio, target: 0.9 },
+    leastOutstandingVsRoundRobin: { value: balancing.ratio, target: null },
   };
   report = {
     when: new Date().toISOString(),

@@ -8,6 +8,7 @@ import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { createClientRepository } from '../../workers/client/client-repository.ts';
 import { findFreePort, waitForPort } from '../stack/processes.ts';
 import { startRedis } from '../stack/redis.ts';
+import { startTcpProxy } from '../testing/tcp-proxy.ts';
 import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
 import { type LoadResult, runLoad } from './load.ts';
 
@@ -200,6 +201,58 @@ export async function runGatewayCost(options: ScenarioOptions) {
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
+
+/** How much farther away the slow replica of scenario 7 is (a busier node, another zone). */
+const SLOW_REPLICA_LATENCY_MS = 20;
+
+/**
+ * Scenario 7: the balancing policy. Two client-worker replicas serving the worker-cached list, one of
+ * them behind a TCP proxy that adds SLOW_REPLICA_LATENCY_MS each way; the same load through a gateway
+ * balancing round robin, then through one balancing by least outstanding requests.
+ */
+export async function runBalancing(options: ScenarioOptions) {
+  const { stack } = options;
+  const redis = await startRedis();
+  const env = serviceEnv(stack, {
+    DATABASE_URL: stack.transactionUrl,
+    DB_POOL_MODE: 'transaction',
+    DB_POOL_SIZE: '2',
+    CACHE_ENABLED: 'true',
+    REDIS_URL: redis.url,
+  });
+  const [fast, slow] = await Promise.all([
+    startService('workers/client/server.ts', env),
+    startService('workers/client/server.ts', env),
+  ]);
+  const slowProxy = await startTcpProxy(Number(new URL(slow.url).port), 'http');
+  slowProxy.setLatency(SLOW_REPLICA_LATENCY_MS);
+  const gateways: RunningService[] = [];
+  const through = async (policy: 'round-robin' | 'least-outstanding') => {
+    const gateway = await startService('gateway/server.ts', {
+      ...env,
+      EDGE_CACHE_ENABLED: 'false',
+      UPSTREAM_BALANCING: policy,
+      CLIENT_SERVICE_URL: `${fast.url},${slowProxy.url}`,
+    });
+    gateways.push(gateway);
+    const target = { url: `${gateway.url}${LIST_PATH}`, headers: { authorization: `Bearer ${tokenFor(stack)}` } };
+    await runLoad([{ ...target, connections: 8 }], 1, stack.serverConnections); // warm up
+    return runLoad([{ ...target, connections: 64 }], options.seconds, stack.serverConnections);
+  };
+  try {
+    const roundRobin = await through('round-robin');
+    const leastOutstanding = await through('least-outstanding');
+    return {
+      roundRobin,
+      leastOutstanding,
+      ratio: round(leastOutstanding.requestsPerSecond / Math.max(1, roundRobin.requestsPerSecond)),
+    };
+  } finally {
+    await stopAll([...gateways, fast, slow]);
+    await slowProxy.stop();
+    await redis.stop();
+  }
+}
 
 /**
  * Scenario 6: the client-list page through the repository (Prisma 7 + adapter-pg) against the same
