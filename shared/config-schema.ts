@@ -41,6 +41,8 @@ const sharedKeysSchema = {
     RATE_LIMIT_WINDOW: { type: 'integer', minimum: 1, maximum: 86400, default: 60 },
     AUTH_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 1000000, default: 20 },
     AUTH_ACCOUNT_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 1000000, default: 5 },
+    AUTH_LOGIN_FAILURES_BEFORE_DELAY: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+    AUTH_LOGIN_MAX_DELAY: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },
 
     DATABASE_URL: { type: 'string', format: 'postgres-url' },
     DIRECT_URL: { type: 'string', format: 'postgres-url' },
@@ -132,7 +134,12 @@ export interface SharedConfig {
   RATE_LIMIT_MAX: number;
   RATE_LIMIT_WINDOW: number;
   AUTH_RATE_LIMIT_MAX: number;
+  /** Register (per email) and refresh (per token) attempts per RATE_LIMIT_WINDOW; login is limited by failures instead. */
   AUTH_ACCOUNT_RATE_LIMIT_MAX: number;
+  /** Failed logins one address may have for one account before it waits (workers/auth/login-backoff.ts). */
+  AUTH_LOGIN_FAILURES_BEFORE_DELAY: number;
+  /** The longest that wait grows to, in seconds (1 s, doubling per further failure). */
+  AUTH_LOGIN_MAX_DELAY: number;
   DATABASE_URL?: string;
   DIRECT_URL?: string;
   DB_POOL_SIZE?: number;

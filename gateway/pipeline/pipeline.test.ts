@@ -1,6 +1,7 @@
 // The pipeline runner and the pure stages, without servers.
 import { describe, expect, test } from 'bun:test';
-import { clientAddressFrom, rateLimitKeyFor } from './client-address.ts';
+import { addressLimitKey } from '../../shared/http/address-key.ts';
+import { clientAddressFrom } from './client-address.ts';
 import { decodesStrictly } from './edge-cache.ts';
 import { type GatewayRequest, runPipeline, type Stage } from './pipeline.ts';
 import { shareOf } from './rate-limit.ts';
@@ -49,12 +50,12 @@ describe('client address', () => {
   });
 
   test('IPv6 clients share one limit per /64; IPv4 (and IPv4-mapped) per address', () => {
-    expect(rateLimitKeyFor('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
-    expect(rateLimitKeyFor('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
-    expect(rateLimitKeyFor('2001:db8::1')).toBe('2001:db8:0:0::/64');
-    expect(rateLimitKeyFor('::1')).toBe('0:0:0:0::/64');
-    expect(rateLimitKeyFor('198.51.100.7')).toBe('198.51.100.7');
-    expect(rateLimitKeyFor('::ffff:198.51.100.7')).toBe('198.51.100.7');
+    expect(addressLimitKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressLimitKey('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(addressLimitKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressLimitKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressLimitKey('198.51.100.7')).toBe('198.51.100.7');
+    expect(addressLimitKey('::ffff:198.51.100.7')).toBe('198.51.100.7');
   });
 });
 

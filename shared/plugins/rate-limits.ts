@@ -1,5 +1,7 @@
-// The auth worker's per-account limits, in the one error shape (429 RATE_LIMITED + Retry-After):
-// @fastify/rate-limit's own body has no `code`, so its errors come from our catalogue instead.
+// The auth worker's per-account limits on register (per email) and refresh (per token), in the one
+// error shape (429 RATE_LIMITED + Retry-After): @fastify/rate-limit's own body has no `code`, so its
+// errors come from our catalogue instead. Login is not limited per account (anyone could lock an
+// account by naming it): its failures back off per account and address (workers/auth/login-backoff.ts).
 // Per-address limits are the gateway's (gateway/pipeline/rate-limit.ts). Counters live in process
 // memory: with several replicas each counts on its own (see README).
 import { createHash } from 'node:crypto';
@@ -42,5 +44,5 @@ export interface AuthRouteLimits {
   perAccount: { max: number; timeWindow: number };
 }
 
-/** Routes that guess or create credentials: limited harder, per address at the gateway, per account at auth. */
+/** Routes that guess or create credentials: limited harder per address at the gateway (and in the auth worker, see above). */
 export const CREDENTIAL_ROUTES = ['/api/v1/auth/register', '/api/v1/auth/login', '/api/v1/auth/refresh'] as const;

@@ -6,6 +6,7 @@ import { type AuthRouteLimits, rateLimitPlugin } from '../../shared/plugins/rate
 import { createCachedUserReads } from '../../shared/repositories/cached-user-reads.ts';
 import { createSessionRepository } from '../../shared/repositories/session-repository.ts';
 import { createUserRepository } from '../../shared/repositories/user-repository.ts';
+import { LoginBackoff } from './login-backoff.ts';
 import { loginRoute } from './routes/login.ts';
 import { logoutRoute } from './routes/logout.ts';
 import { meRoute } from './routes/me.ts';
@@ -26,8 +27,12 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   const perAccount = { max: config.AUTH_ACCOUNT_RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW };
   await app.register(rateLimitPlugin, perAccount);
   const limits: AuthRouteLimits = { perAccount: { max: perAccount.max, timeWindow: perAccount.windowSeconds * 1000 } };
+  const backoff = new LoginBackoff({
+    failuresBeforeDelay: config.AUTH_LOGIN_FAILURES_BEFORE_DELAY,
+    maxDelaySeconds: config.AUTH_LOGIN_MAX_DELAY,
+  });
   registerRoute(app, { users, tokens, limits });
-  loginRoute(app, { users, tokens, limits });
+  loginRoute(app, { users, tokens, backoff });
   refreshRoute(app, { tokens, limits });
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticated.authenticate);

@@ -1,6 +1,6 @@
 // The auth worker through the gateway, on the real stack: rotation, reuse detection, logout, disabled users.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import { sqlOnTestDatabase } from '../../tools/testing/helpers.ts';
+import { sqlOnTestDatabase, uniqueEmail } from '../../tools/testing/helpers.ts';
 import { call, type RunningSystem, registerUser, startSystem } from '../../tools/testing/running-system.ts';
 import { STACK_START_TIMEOUT_MS, useTestStack } from '../../tools/testing/test-stack.ts';
 
@@ -172,18 +172,19 @@ describe('rate limits', () => {
     await limited?.close();
   });
 
-  test('login is limited per account, from any address: 429 RATE_LIMITED with Retry-After', async () => {
-    const body = { email: 'victim@example.test', password: 'guess guess' };
+  // Login is limited by failures per account and address instead (login-backoff.test.ts).
+  test('register stays limited per account (the email), from any address: 429 RATE_LIMITED with Retry-After', async () => {
+    const body = { email: uniqueEmail('taken'), password: 'a long enough password', name: 'Taken' };
     const statuses: number[] = [];
     let last: Awaited<ReturnType<typeof call>> | undefined;
     for (let i = 0; i < 4; i++) {
-      last = await call(limited.gatewayUrl, 'POST', '/api/v1/auth/login', {
+      last = await call(limited.gatewayUrl, 'POST', '/api/v1/auth/register', {
         body,
         headers: { 'x-forwarded-for': `198.51.100.${i}` },
       });
       statuses.push(last.status);
     }
-    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(statuses).toEqual([201, 409, 409, 429]);
     expect(last?.body.code).toBe('RATE_LIMITED');
     expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
   });
