@@ -49,6 +49,7 @@ const sharedKeysSchema = {
     DB_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 100 },
     DB_POOL_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 600 },
     DB_IDLE_TIMEOUT: { type: 'number', minimum: 0, maximum: 3600, default: 10 },
+    DB_QUERY_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 600, default: 5 },
     DB_POOL_MODE: { type: 'string', enum: ['transaction', 'session', 'direct'] },
     DB_CONNECTION_BUDGET: { type: 'integer', minimum: 1, maximum: 100000 },
 
@@ -145,6 +146,8 @@ export interface SharedConfig {
   DB_POOL_SIZE?: number;
   DB_POOL_TIMEOUT?: number;
   DB_IDLE_TIMEOUT: number;
+  /** Seconds one statement may run on a connection before the service gives up on it (then 503). */
+  DB_QUERY_TIMEOUT: number;
   DB_POOL_MODE?: 'transaction' | 'session' | 'direct';
   DB_CONNECTION_BUDGET?: number;
   REDIS_URL?: string;

@@ -35,7 +35,12 @@ describe('classifyDatabaseAddress', () => {
 describe('buildPooledDatabaseConfig', () => {
   test('defaults never leave the acquire timeout at pg’s "wait forever"', () => {
     const config = buildPooledDatabaseConfig({ databaseUrl: 'postgresql://u:p@127.0.0.1:6543/app' });
-    expect(config.pool).toEqual({ max: 2, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 10_000 });
+    expect(config.pool).toEqual({
+      max: 2,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 10_000,
+      query_timeout: 5_000,
+    });
     expect(config.mode).toBe('transaction');
     expect(config.notes).toEqual([]);
   });

@@ -11,6 +11,12 @@ export type PoolMode = 'transaction' | 'session' | 'direct';
 export const DEFAULT_POOL_SIZE = 2;
 export const DEFAULT_POOL_TIMEOUT_SECONDS = 10;
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 10;
+/**
+ * How long one statement may run on a connection before the service gives up on it (pg's client-side
+ * `query_timeout`). Without it, a pooler that hangs with the connection open (SIGSTOP, a blackholed
+ * link) holds the request, and the connection, for as long as the hang lasts.
+ */
+export const DEFAULT_QUERY_TIMEOUT_SECONDS = 5;
 
 /** URL parameters we read and remove: pg would otherwise pass unknown ones to the server. */
 const POOL_URL_PARAMETERS = ['connection_limit', 'pool_timeout', 'pgbouncer'] as const;
@@ -20,6 +26,7 @@ export interface PooledDatabaseInput {
   poolSize?: number;
   poolTimeoutSeconds?: number;
   idleTimeoutSeconds?: number;
+  queryTimeoutSeconds?: number;
   poolMode?: PoolMode;
 }
 
@@ -34,7 +41,7 @@ export interface PooledDatabaseConfig {
   /** Why the mode was chosen, in words ("port 6543", "DB_POOL_MODE"). */
   modeReason: string;
   /** pg.Pool options: never left at pg's "wait forever" acquire timeout. */
-  pool: { max: number; connectionTimeoutMillis: number; idleTimeoutMillis: number };
+  pool: { max: number; connectionTimeoutMillis: number; idleTimeoutMillis: number; query_timeout: number };
   /** Things the user wrote that were ignored, removed or in conflict, one sentence each. */
   notes: string[];
 }
@@ -110,6 +117,7 @@ export function buildPooledDatabaseConfig(input: PooledDatabaseInput): PooledDat
     notes,
   );
   const idleSeconds = input.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS;
+  const queryTimeoutSeconds = input.queryTimeoutSeconds ?? DEFAULT_QUERY_TIMEOUT_SECONDS;
 
   const port = url.port ? Number(url.port) : 5432;
   const host = url.hostname;
@@ -127,6 +135,7 @@ export function buildPooledDatabaseConfig(input: PooledDatabaseInput): PooledDat
       max,
       connectionTimeoutMillis: Math.round(timeoutSeconds * 1000),
       idleTimeoutMillis: Math.round(idleSeconds * 1000),
+      query_timeout: Math.round(queryTimeoutSeconds * 1000),
     },
     notes,
   };

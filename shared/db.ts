@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { ServiceConfig } from './config-schema.ts';
 import { buildPooledDatabaseConfig, judgeRuntimeAddress, type PooledDatabaseConfig } from './db-config.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
+import { retryReadsOnce } from './retrying-reads-adapter.ts';
 
 export type { PooledDatabaseConfig, PoolMode } from './db-config.ts';
 export { buildPooledDatabaseConfig, describePoolLine } from './db-config.ts';
@@ -35,6 +36,7 @@ export function resolveRuntimeDatabaseConfig(config: ServiceConfig, logger: Logg
     poolSize: config.DB_POOL_SIZE,
     poolTimeoutSeconds: config.DB_POOL_TIMEOUT,
     idleTimeoutSeconds: config.DB_IDLE_TIMEOUT,
+    queryTimeoutSeconds: config.DB_QUERY_TIMEOUT,
     poolMode: config.DB_POOL_MODE,
   });
   for (const note of databaseConfig.notes) logger.warn(note);
@@ -49,7 +51,11 @@ export function openPooledDatabase(config: PooledDatabaseConfig, logger: Logger)
   // An idle client losing its server (pooler restart, network blip) emits 'error' on the pool;
   // unhandled, that would take the whole process down.
   pool.on('error', (error) => logger.error({ err: error }, 'idle database connection failed'));
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = new PrismaClient({
+    adapter: retryReadsOnce(new PrismaPg(pool), (error) =>
+      logger.warn(`a read lost its connection (${(error as Error).message}); sent once more on a fresh one`),
+    ),
+  });
   return {
     prisma,
     pool,

@@ -3,6 +3,7 @@
 // becomes a retryable 503 instead of a hang or a bare 500.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { classifyDatabaseFailure } from '../db-failures.ts';
 import {
   DbPoolTimeout,
   DbUnavailable,
@@ -47,28 +48,6 @@ const FASTIFY_CODE_MAP: Record<string, () => FastifyError> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new InvalidJson(),
   FST_ERR_CTP_INVALID_JSON_BODY: () => new InvalidJson(),
 };
-
-const POOL_TIMEOUT_TEXT = /timeout exceeded when trying to connect|Timed out fetching a new connection/i;
-const DB_UNAVAILABLE_TEXT =
-  /MaxClientsInSessionMode|max clients reached|no more connections allowed|too many clients|remaining connection slots|Can't reach database server|ECONNREFUSED|Connection terminated|server closed the connection|DatabaseNotReachable|TooManyConnections|query_wait_timeout|pgbouncer cannot connect/i;
-
-function* errorChain(error: unknown): Generator<ErrorLike> {
-  let current: unknown = error;
-  for (let depth = 0; current && typeof current === 'object' && depth < 8; depth++) {
-    yield current as ErrorLike;
-    current = (current as ErrorLike).cause;
-  }
-}
-
-/** Recognises database capacity failures anywhere in an error's cause chain (Prisma wraps pg's errors). */
-export function classifyDatabaseFailure(error: unknown): 'pool-timeout' | 'unavailable' | undefined {
-  for (const link of errorChain(error)) {
-    const text = `${link.code ?? ''} ${link.message ?? ''} ${JSON.stringify(link.meta ?? '')}`;
-    if (link.code === 'P2024' || POOL_TIMEOUT_TEXT.test(text)) return 'pool-timeout';
-    if (link.code === 'P1001' || link.code === 'P1017' || DB_UNAVAILABLE_TEXT.test(text)) return 'unavailable';
-  }
-  return undefined;
-}
 
 /** Maps anything thrown into an error from the catalogue (with a statusCode and a code). */
 export function toCatalogueError(error: ErrorLike): FastifyError {
