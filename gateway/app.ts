@@ -1,6 +1,7 @@
 // The gateway: one public port whose requests run through an ordered list of stages (pipeline/),
 // each in its own file. API traffic (/api/v1/*) is forwarded on Bun.serve and never enters Fastify;
-// everything else is answered by the operations app (operations-app.ts) via inject().
+// everything else is answered by the operations app (operations-app.ts) via inject(), or, in
+// production, only on the operations listener (operations-listener.ts).
 //
 // Why not Fastify for the API path: on Bun, Fastify runs on the node:http compatibility layer, and
 // profiling the proxy showed that layer costing about as much as the upstream fetch itself (~0.65x of
@@ -15,6 +16,7 @@ import type { ServiceAppOptions } from '../shared/http/create-service-app.ts';
 import type { JwtKeys } from '../shared/jwt-keys.ts';
 import { replicasKey, SERVICES, type ServiceRegistry, serviceSetting } from '../shared/services.ts';
 import { buildOperationsApp } from './operations-app.ts';
+import { type OperationsListener, operationsListenerFor } from './operations-listener.ts';
 import { apiRouteStage } from './pipeline/api-route.ts';
 import { bodyLimitStage } from './pipeline/body-limit.ts';
 import { clientAddressStage } from './pipeline/client-address.ts';
@@ -40,9 +42,13 @@ export interface GatewayAppOptions extends Omit<ServiceAppOptions, 'service'> {
 export interface GatewayApp {
   /** The Fastify app behind the operational routes (health, metrics, status, docs, OpenAPI). */
   operations: FastifyInstance;
+  /** Set when those routes have a listener of their own (always in production); the public port then refuses them. */
+  operationsListener?: OperationsListener;
   upstreams: Upstream[];
   stages: readonly Stage[];
   log: FastifyBaseLogger;
+  /** Set on SIGTERM (shared/http/run-service.ts): readiness fails at once while requests are still served. */
+  draining: boolean;
   /** Answers one request from the public port. */
   handle(request: Request, server: Server<unknown>): Promise<Response>;
   /** Readies the operations app, starts the replicas' health probes and name resolution. */
@@ -61,6 +67,7 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
         : log?.info(event, `replica ${event.origin} back in rotation`),
   });
   const operations = await buildOperationsApp({ ...options, upstreams });
+  const operationsListener = operationsListenerFor(config);
   log = operations.log;
   // Only a shared cache can be read here: an in-process one lives in the worker.
   const edgeCache = config.EDGE_CACHE_ENABLED && operations.cache?.kind === 'redis' ? operations.cache : undefined;
@@ -80,7 +87,7 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
     }),
     overloadStage(isOverloaded),
     apiRouteStage(upstreams),
-    operationsStage(operations),
+    operationsStage(operations, { onPublicPort: operationsListener === undefined }),
     tokenCheckStage({ publicKey: options.keys.publicKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
     ...(edgeCache ? [edgeCacheStage(edgeCache)] : []),
     bodyLimitStage,
@@ -93,9 +100,17 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
 
   return {
     operations,
+    operationsListener,
     upstreams,
     stages,
     log: operations.log,
+    // Readiness is the operations app's, so that is where draining must be seen.
+    get draining() {
+      return operations.draining;
+    },
+    set draining(value: boolean) {
+      operations.draining = value;
+    },
     async handle(request, server) {
       const context = {
         request,

@@ -6,6 +6,8 @@ import { errorResponse } from './pipeline/pipeline.ts';
 
 export interface ListeningGateway {
   url: string;
+  /** The operations listener's address, when the gateway has one (production; see operations-listener.ts). */
+  operationsUrl?: string;
   /** Stops accepting, lets in-flight requests finish, then closes the app. */
   close(): Promise<void>;
 }
@@ -35,8 +37,19 @@ export async function listenGateway(
   });
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${server.port}`;
   app.log.info(`Gateway listening at ${url}`);
+  let operationsUrl: string | undefined;
+  if (app.operationsListener) {
+    try {
+      operationsUrl = await app.operations.listen(app.operationsListener);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    app.log.info(`Operations (readiness, metrics, status, docs) at ${operationsUrl}; not on the public port`);
+  }
   return {
     url,
+    operationsUrl,
     async close() {
       await server.stop();
       await app.close();

@@ -6,6 +6,7 @@ import type { ServiceConfig } from '../shared/config-schema.ts';
 import { BUDGET_HEADROOM, pooledConnections } from '../shared/connection-budget.ts';
 import { NotReady } from '../shared/http/errors.ts';
 import { createHttpMetrics } from '../shared/plugins/http-metrics.ts';
+import { READINESS_REUSE_MS, reuseRecentResult } from '../shared/recent-result.ts';
 import { replicasKey, serviceSetting } from '../shared/services.ts';
 import type { UpstreamObservation } from './pipeline/forward.ts';
 import type { Replica } from './replica-set.ts';
@@ -70,7 +71,9 @@ export async function registerOperationsRoutes(app: FastifyInstance, config: Ser
     service: 'gateway',
   }));
 
-  app.get('/health/ready', { schema: { summary: 'Ready when every worker has a ready replica' } }, async () => {
+  // Concurrent probes share one round of asking, and its answer is reused for a second (as each
+  // worker does with its own check): a flood here cannot become a flood at every replica.
+  const checkWorkers = reuseRecentResult(async () => {
     const workers: Record<string, string> = {};
     await Promise.all(
       upstreams.map(async (upstream) => {
@@ -94,6 +97,11 @@ export async function registerOperationsRoutes(app: FastifyInstance, config: Ser
     if (failing.length > 0) throw new NotReady(failing.map(([name, state]) => `${name} ${state}`).join(', '));
     const degraded = Object.values(workers).includes('degraded');
     return { status: degraded ? 'degraded' : 'ready', service: 'gateway', workers };
+  }, READINESS_REUSE_MS);
+  app.get('/health/ready', { schema: { summary: 'Ready when every worker has a ready replica' } }, async () => {
+    // Told to stop: not ready at once (never from a reused answer), so balancers stop sending first.
+    if (app.draining) throw new NotReady('shutting down');
+    return checkWorkers();
   });
 
   app.get('/status.json', hidden, async () => {

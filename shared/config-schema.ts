@@ -31,6 +31,8 @@ const sharedKeysSchema = {
     },
     LOG_PRETTY: { type: 'boolean', default: false },
     HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    OPS_HOST: { type: 'string', minLength: 1 },
+    OPS_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
     UPSTREAM_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 10 },
     UPSTREAM_BALANCING: { type: 'string', enum: ['least-outstanding', 'round-robin'], default: 'least-outstanding' },
     OVERLOAD_EVENT_LOOP_DELAY_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
@@ -123,6 +125,10 @@ export interface SharedConfig {
   LOG_LEVEL: string;
   LOG_PRETTY: boolean;
   HOST: string;
+  /** The gateway's operations listener (readiness, metrics, status, docs): its address, default HOST. */
+  OPS_HOST?: string;
+  /** Its port: 9100 in production when unset; in development and test, unset serves them on the public port. */
+  OPS_PORT?: number;
   UPSTREAM_TIMEOUT: number;
   /** How the gateway spreads a worker's requests over its replicas. */
   UPSTREAM_BALANCING: 'least-outstanding' | 'round-robin';

@@ -2,17 +2,24 @@
 // is answered by the operations app, a Fastify app, through inject(): no network hop, so redirects
 // (/docs → /docs/) reach the client as redirects, nothing is decoded twice, and a stuck route is
 // bounded by the app's own timeouts. Hooks registered on that app run only here, never for /api/v1/*.
+//
+// With an operations listener of their own (production, operations-listener.ts), the public port
+// answers every such path 404 itself: readiness, metrics, status, docs and OpenAPI are internal.
 import type { FastifyInstance } from 'fastify';
-import type { Stage } from './pipeline.ts';
+import { RouteNotFound } from '../../shared/http/errors.ts';
+import { errorResponse, type Stage } from './pipeline.ts';
 
 /** Hop-by-hop headers and ones the Response computes itself (RFC 9110 §7.6.1). */
 const NOT_PASSED_ON = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
-export function operationsStage(operations: FastifyInstance): Stage {
+export function operationsStage(operations: FastifyInstance, where: { onPublicPort: boolean }): Stage {
   return {
     name: 'operations',
     async handle(context) {
       if (context.upstream) return undefined;
+      if (!where.onPublicPort) {
+        return errorResponse(new RouteNotFound(context.request.method, context.url.pathname), context.requestId);
+      }
       const { request } = context;
       const headers: Record<string, string> = Object.fromEntries(request.headers);
       headers['x-request-id'] = context.requestId;

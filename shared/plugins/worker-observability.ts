@@ -1,13 +1,15 @@
 // Health, readiness, status and Prometheus metrics for a worker.
 //   GET /health/live   the process is up
 //   GET /health/ready  the database answers through the pool within a short timeout (Redis being
-//                      down is reported as `degraded`, never as not ready: it is only a cache)
+//                      down is reported as `degraded`, never as not ready: it is only a cache);
+//                      answers are reused for a second, so probes cannot occupy the pool
 //   GET /status        pool mode, size and live usage, cache counters: what the gateway's /status page shows
 //   GET /metrics       Prometheus text
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServiceName } from '../config-schema.ts';
 import { NotReady } from '../http/errors.ts';
+import { READINESS_REUSE_MS, reuseRecentResult } from '../recent-result.ts';
 import { withTimeout } from '../with-timeout.ts';
 import { createHttpMetrics } from './http-metrics.ts';
 
@@ -63,21 +65,26 @@ export const workerObservabilityPlugin = fp<{ service: ServiceName }>(
     });
     app.addSchema(workerStatusSchema);
 
+    const checkDependencies = reuseRecentResult(async () => {
+      try {
+        await withTimeout(app.db.prisma.$queryRaw`SELECT 1`, READY_TIMEOUT_MS, 'the database');
+      } catch (error) {
+        app.log.warn({ err: error }, 'not ready: database check failed');
+        throw new NotReady('the database does not answer through the pool');
+      }
+      const cache = await app.cache.check();
+      return { status: cache === 'degraded' ? 'degraded' : 'ready', service, checks: { database: 'ok', cache } };
+    }, READINESS_REUSE_MS);
+
     app.get('/health/live', { schema: { summary: 'The process is up' } }, async () => ({ status: 'ok', service }));
     app.get(
       '/health/ready',
       { schema: { summary: 'The database answers through the pool; Redis is reported, never required' } },
       async () => {
-        // Told to stop: not ready, so balancers stop sending new requests while in-flight ones finish.
+        // Told to stop: not ready at once (never from a reused answer), so balancers stop sending
+        // new requests while in-flight ones finish.
         if (app.draining) throw new NotReady('shutting down');
-        try {
-          await withTimeout(app.db.prisma.$queryRaw`SELECT 1`, READY_TIMEOUT_MS, 'the database');
-        } catch (error) {
-          app.log.warn({ err: error }, 'not ready: database check failed');
-          throw new NotReady('the database does not answer through the pool');
-        }
-        const cache = await app.cache.check();
-        return { status: cache === 'degraded' ? 'degraded' : 'ready', service, checks: { database: 'ok', cache } };
+        return checkDependencies();
       },
     );
     app.get('/status', { schema: { hide: true, response: { 200: { $ref: 'WorkerStatus#' } } } }, async () => ({
