@@ -29,6 +29,18 @@ export const AuthPasswordIncorrect = createError('AUTH_PASSWORD_INCORRECT', 'The
 export const Forbidden = createError('FORBIDDEN', 'You are not allowed to do this', 403);
 export const RateLimited = createError('RATE_LIMITED', 'Too many requests, retry after %s seconds', 429);
 
+// Idempotency-Key (IETF draft-ietf-httpapi-idempotency-key-header): the draft's 422 and 409.
+export const IdempotencyKeyReused = createError(
+  'IDEMPOTENCY_KEY_REUSED',
+  'This Idempotency-Key was already used with a different request body; use a new key for a new request',
+  422,
+);
+export const IdempotencyKeyInProgress = createError(
+  'IDEMPOTENCY_KEY_IN_PROGRESS',
+  'A request with this Idempotency-Key is still being processed. Retry shortly with the same key.',
+  409,
+);
+
 export const DbPoolTimeout = createError(
   'DB_POOL_TIMEOUT',
   'The database is busy: no connection became free in time. Retry shortly.',
@@ -51,4 +63,5 @@ export const RETRY_AFTER_SECONDS: Record<string, number> = {
   SERVICE_CLOSING: 2,
   NOT_READY: 5,
   SERVICE_OVERLOADED: 1,
+  IDEMPOTENCY_KEY_IN_PROGRESS: 1,
 };

@@ -68,8 +68,9 @@ export function createClientRepository(prisma: PrismaClient) {
       });
       return { rows, total: await totalFor(rows.length, skip, query.limit, () => prisma.client.count({ where })) };
     },
-    create(ownerId: string, data: ClientWritableFields) {
-      return prisma.client.create({ data: { ...data, ownerId }, select: clientColumns });
+    /** `db`: the transaction to write in when the create is guarded by an Idempotency-Key. */
+    create(ownerId: string, data: ClientWritableFields, db: PrismaClient | Prisma.TransactionClient = prisma) {
+      return db.client.create({ data: { ...data, ownerId }, select: clientColumns });
     },
     /** Any owner's client, or null: callers decide who may see it (see routes/client-by-id.ts). */
     findById(id: string) {
