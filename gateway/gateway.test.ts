@@ -193,6 +193,40 @@ describe('upstream failures', () => {
     }
   });
 
+  test('a replica that breaks connections: a GET is answered by another replica, a POST is not sent twice', async () => {
+    let broken = 0;
+    const breaker = createServer((socket) => {
+      broken++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => breaker.listen(0, '127.0.0.1', resolve));
+    const breakerUrl = `http://127.0.0.1:${(breaker.address() as { port: number }).port}`;
+    const pair = await startGateway(
+      validateConfig('gateway', {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        CLIENT_SERVICE_URL: `${breakerUrl},${echo.url}`,
+        UPSTREAM_BALANCING: 'round-robin',
+      }),
+    );
+    try {
+      const reads = await Promise.all(
+        Array.from({ length: 6 }, () => call(pair.url, 'GET', '/api/v1/clients', { token })),
+      );
+      expect(reads.map((response) => response.status)).toEqual(Array(6).fill(200));
+      expect(broken).toBeGreaterThan(0);
+      echo.seen.length = 0;
+      const writes = [];
+      for (let i = 0; i < 6; i++) writes.push(await call(pair.url, 'POST', '/api/v1/clients', { token, body: { i } }));
+      const statuses = writes.map((response) => response.status);
+      expect(statuses).toContain(502);
+      expect(echo.seen.filter((seen) => seen.method === 'POST')).toHaveLength(statuses.filter((s) => s === 200).length);
+    } finally {
+      await pair.close();
+      breaker.close();
+    }
+  });
+
   test('non-idempotent requests are not retried', async () => {
     const down = await call(gatewayUrl, 'POST', '/api/v1/users/me', { token, body: { name: 'x' } });
     expect(down.status).toBe(503);

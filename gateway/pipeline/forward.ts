@@ -2,9 +2,11 @@
 // x-forwarded-* and x-request-id, streams both bodies, and maps every failure into the error shape:
 // nothing listening → 503 UPSTREAM_UNAVAILABLE + Retry-After, taken and broken → 502, too slow → 504.
 //
-// Retries: only safe methods (GET, HEAD, OPTIONS), once, on another replica, and only when the first
-// never reached a worker's handler (connection refused) or was waiting on a replica the health probe
-// has just ejected (its host cut off: nothing will ever answer). Nothing else is retried blindly.
+// Retries: only safe methods (GET, HEAD, OPTIONS), once, on another replica: when the connection was
+// refused, when the worker broke it before answering (it was killed mid-request), or when the request
+// was waiting on a replica the health probe has just ejected (its host cut off: nothing will ever
+// answer). A safe request has no effect to repeat. Nothing else is retried: a POST whose connection
+// broke may have been applied (the client can retry it safely with an Idempotency-Key).
 import { UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable } from '../../shared/http/errors.ts';
 import type { Replica } from '../replica-set.ts';
 import type { Upstream } from '../upstreams.ts';
@@ -139,7 +141,12 @@ async function forward(context: GatewayRequest, upstream: Upstream, options: For
         }
         return errorResponse(new UpstreamUnavailable(upstream.name), requestId);
       }
-      // It took the connection, then broke it: whatever it did is unknown, so never retried.
+      if (canRetry) {
+        previous = replica;
+        continue;
+      }
+      // It took the connection, then broke it: whatever it did is unknown, so an unsafe request is
+      // never retried here.
       return errorResponse(new UpstreamBadResponse(upstream.name), requestId);
     } finally {
       replica.inFlight--;
