@@ -17,6 +17,18 @@ describe('classifyDatabaseFailure', () => {
     expect(classifyDatabaseFailure(Object.assign(new Error('x'), { code: 'P2024' }))).toBe('pool-timeout');
   });
 
+  test('recognises Prisma’s interactive-transaction limits (P2028)', () => {
+    const transaction = (message: string) => Object.assign(new Error(message), { code: 'P2028' });
+    expect(
+      classifyDatabaseFailure(transaction('Transaction API error: Unable to start a transaction in the given time.')),
+    ).toBe('pool-timeout');
+    expect(
+      classifyDatabaseFailure(
+        transaction('Transaction API error: Transaction already closed: the timeout for this transaction was 5000 ms'),
+      ),
+    ).toBe('unavailable');
+  });
+
   test.each([
     'FATAL: MaxClientsInSessionMode: max clients reached - in Session mode max clients are limited to pool_size',
     'no more connections allowed (max_client_conn)',

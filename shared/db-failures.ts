@@ -21,7 +21,8 @@ const CONNECTION_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'S
 const CONNECTION_TEXT =
   /MaxClientsInSessionMode|max clients reached|no more connections allowed|too many clients|remaining connection slots|Can't reach database server|ECONNREFUSED|ECONNRESET|Connection terminated|server closed the connection|terminating connection|DatabaseNotReachable|TooManyConnections|query_wait_timeout|pgbouncer cannot connect|server login has been failing|server conn crashed|the database system is (starting up|shutting down|in recovery mode)|Query read timeout/i;
 
-const POOL_TIMEOUT_TEXT = /timeout exceeded when trying to connect|Timed out fetching a new connection/i;
+const POOL_TIMEOUT_TEXT =
+  /timeout exceeded when trying to connect|Timed out fetching a new connection|Unable to start a transaction in the given time/i;
 
 /** A connection that died under a statement (as opposed to one that could not be had at all). */
 const DIED_UNDER_STATEMENT_SQLSTATE = /^(57P0[12]|08003|08006)$/;
@@ -58,6 +59,9 @@ export function classifyDatabaseFailure(error: unknown): DatabaseFailure | undef
   for (const link of links(error)) {
     const message = typeof link.message === 'string' ? link.message : '';
     if (link.code === 'P2024' || POOL_TIMEOUT_TEXT.test(message)) return 'pool-timeout';
+    // Prisma's interactive transactions: no connection within maxWait ("Unable to start a
+    // transaction"), or a transaction that outlived its timeout while the database hung.
+    if (link.code === 'P2028') return /unable to start a transaction/i.test(message) ? 'pool-timeout' : 'unavailable';
     const sqlstate = sqlstateOf(link);
     if (
       link.code === 'P1001' ||
