@@ -32,6 +32,8 @@ export interface PgBouncerOptions {
   /** Client connections PgBouncer accepts in all; one more is refused at once (Supavisor's max-clients twin). */
   maxClientConn: number;
   port?: number;
+  /** Address it listens on (default 127.0.0.1); multi-host tests give the database host's own address. */
+  listenAddress?: string;
   /** Seconds a client may wait for a server connection before PgBouncer gives up on it. */
   queryWaitTimeout?: number;
 }
@@ -55,7 +57,7 @@ interface Login {
 }
 
 function renderIni(options: PgBouncerOptions, port: number, server: Login, authFile: string): string {
-  const { upstream } = options;
+  const { upstream, listenAddress = '127.0.0.1' } = options;
   // Every client shares one pool per database, logged in upstream as the application role.
   const credentials = `user=${server.user}${server.password ? ` password=${server.password}` : ''}`;
   return [
@@ -63,7 +65,7 @@ function renderIni(options: PgBouncerOptions, port: number, server: Login, authF
     ...options.databases.map((db) => `${db} = host=${upstream.host} port=${upstream.port} dbname=${db} ${credentials}`),
     '',
     '[pgbouncer]',
-    'listen_addr = 127.0.0.1',
+    `listen_addr = ${listenAddress}`,
     `listen_port = ${port}`,
     'unix_socket_dir =',
     'auth_type = scram-sha-256',
@@ -87,6 +89,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<Running
   const binary = findPgBouncerBinary();
   if (!binary) throw new Error('pgbouncer is not installed (Debian: apt-get install pgbouncer)');
   const port = options.port ?? (await findFreePort());
+  const host = options.listenAddress ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'poolwise-pgbouncer-'));
   const iniPath = join(dir, 'pgbouncer.ini');
   const authFile = join(dir, 'userlist.txt');
@@ -102,7 +105,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<Running
   });
   const output = collectOutput(child);
   try {
-    await waitForPort(port, 'pgbouncer', 10_000, child);
+    await waitForPort(port, 'pgbouncer', 10_000, child, host);
   } catch (error) {
     await stopChild(child);
     throw new Error(`${(error as Error).message}\n${output()}`);
@@ -112,7 +115,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<Running
     pid: child.pid,
     poolMode: options.poolMode,
     urlFor: (database) =>
-      `postgresql://${encodeURIComponent(client.user)}:${client.password}@127.0.0.1:${port}/${database}`,
+      `postgresql://${encodeURIComponent(client.user)}:${client.password}@${host}:${port}/${database}`,
     async stop() {
       await stopChild(child, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });

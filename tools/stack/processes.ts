@@ -29,15 +29,21 @@ export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 500): P
   });
 }
 
-export async function waitForPort(port: number, what: string, timeoutMs = 10_000, child?: ChildProcess): Promise<void> {
+export async function waitForPort(
+  port: number,
+  what: string,
+  timeoutMs = 10_000,
+  child?: ChildProcess,
+  host = '127.0.0.1',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null)
       throw new Error(`${what} exited with code ${child.exitCode} before listening`);
-    if (await isPortOpen(port)) return;
+    if (await isPortOpen(port, host)) return;
     await Bun.sleep(50);
   }
-  throw new Error(`${what} did not listen on port ${port} within ${timeoutMs} ms`);
+  throw new Error(`${what} did not listen on ${host}:${port} within ${timeoutMs} ms`);
 }
 
 /** Asks a child to stop, and kills it if it has not exited in time. */
