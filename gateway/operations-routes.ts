@@ -9,7 +9,7 @@ import { createHttpMetrics } from '../shared/plugins/http-metrics.ts';
 import { READINESS_REUSE_MS, reuseRecentResult } from '../shared/recent-result.ts';
 import { replicasKey, serviceSetting } from '../shared/services.ts';
 import type { UpstreamObservation } from './pipeline/forward.ts';
-import type { Replica } from './replica-set.ts';
+import type { Replica, ReplicaSet } from './replica-set.ts';
 import { statusPageHtml } from './status-page.ts';
 import type { Upstream } from './upstreams.ts';
 
@@ -29,7 +29,7 @@ declare module 'fastify' {
   }
 }
 
-const replicaState = (replica: Replica) => (replica.ejectedUntil > Date.now() ? 'ejected' : 'in rotation');
+const replicaState = (set: ReplicaSet, replica: Replica) => (set.inRotation(replica) ? 'in rotation' : 'ejected');
 
 export async function registerOperationsRoutes(app: FastifyInstance, config: ServiceConfig, upstreams: Upstream[]) {
   const metrics = createHttpMetrics(app, 'gateway');
@@ -47,7 +47,10 @@ export async function registerOperationsRoutes(app: FastifyInstance, config: Ser
     (gauge) => {
       for (const upstream of upstreams) {
         for (const replica of upstream.replicas.list()) {
-          gauge.set({ upstream: upstream.name, replica: replica.origin }, replicaState(replica) === 'ejected' ? 0 : 1);
+          gauge.set(
+            { upstream: upstream.name, replica: replica.origin },
+            upstream.replicas.inRotation(replica) ? 1 : 0,
+          );
         }
       }
     },
@@ -110,7 +113,11 @@ export async function registerOperationsRoutes(app: FastifyInstance, config: Ser
         // Each replica reports its own pool (mode, size, usage, cache); the gateway adds what it sees.
         const instances = await Promise.all(
           upstream.replicas.list().map(async (replica) => {
-            const seen = { address: replica.origin, state: replicaState(replica), inFlight: replica.inFlight };
+            const seen = {
+              address: replica.origin,
+              state: replicaState(upstream.replicas, replica),
+              inFlight: replica.inFlight,
+            };
             try {
               const { body } = await fetchJson(new URL('/status', replica.origin));
               return { ...seen, reachable: true, report: body as Record<string, unknown> };

@@ -1,5 +1,6 @@
-// Balancing and ejection decisions, on a clock the test controls (no servers).
+// Balancing and ejection decisions, on a clock the test controls (a silent socket stands in for a cut host).
 import { describe, expect, test } from 'bun:test';
+import { createServer } from 'node:net';
 import { EJECT_BASE_MS, parseWorkerAddress, ReplicaSet } from './replica-set.ts';
 
 function setOf(address: string) {
@@ -34,6 +35,38 @@ describe('least outstanding requests', () => {
     a.inFlight = 5;
     b.inFlight = 5;
     expect(Array.from({ length: 4 }, () => set.pick()?.origin)).toEqual(Array(4).fill('http://c:1'));
+  });
+});
+
+describe('a replica whose probe got no answer', () => {
+  test('stays out past its back-off until a probe passes (requests sent to it on trial would hang)', async () => {
+    const silent = createServer(() => {}); // accepts, never answers: a host whose link is cut
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    let now = 1_000_000;
+    const set = new ReplicaSet('client', `${origin},http://127.0.0.1:1`, { now: () => now });
+    const [cut] = set.list();
+    if (!cut) throw new Error('replica expected');
+    try {
+      await set.probeAll(); // the probe times out after 2 s
+      expect(set.inRotation(cut)).toBe(false);
+      now += EJECT_BASE_MS * 100;
+      expect(set.inRotation(cut)).toBe(false);
+      set.succeeded(cut); // what a passing probe does
+      expect(set.inRotation(cut)).toBe(true);
+    } finally {
+      silent.close();
+    }
+  });
+
+  test('a refused probe rejoins when its back-off ends, like a refused request', () => {
+    const { set, advance } = setOf('http://a:1,http://b:1');
+    const [a] = set.list();
+    if (!a) throw new Error('replica expected');
+    set.eject(a, 'readiness failed: connection refused');
+    expect(set.inRotation(a)).toBe(false);
+    advance(EJECT_BASE_MS);
+    expect(set.inRotation(a)).toBe(true);
   });
 });
 

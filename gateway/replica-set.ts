@@ -30,6 +30,11 @@ export interface Replica {
   lastFailure?: string;
   /** Ejected because its readiness failed while it still answers (as opposed to refusing connections). */
   answering: boolean;
+  /**
+   * Ejected by a probe that got no answer (a host cut off, a hung process): it stays out past its
+   * back-off until a probe passes, because a request sent to it on trial would wait, not fail fast.
+   */
+  untilProbePasses: boolean;
 }
 
 /** Least outstanding requests (ties round robin) unless told otherwise; see the README's measurement. */
@@ -83,7 +88,7 @@ export class ReplicaSet {
   private readonly resolveHost?: URL;
 
   private newReplica(origin: string): Replica {
-    return { origin, inFlight: 0, ejectedUntil: 0, failures: 0, answering: true };
+    return { origin, inFlight: 0, ejectedUntil: 0, failures: 0, answering: true, untilProbePasses: false };
   }
 
   /** Starts health probes and (for a host name) re-resolution. Idempotent; stop() ends both. */
@@ -113,7 +118,7 @@ export class ReplicaSet {
    */
   pick(exclude?: Replica): Replica | undefined {
     const now = this.now();
-    const best = this.leastLoaded((replica) => replica !== exclude && replica.ejectedUntil <= now);
+    const best = this.leastLoaded((replica) => replica !== exclude && this.inRotation(replica, now));
     this.nextIndex = (this.nextIndex + 1) % Math.max(1, this.replicas.length);
     return best ?? this.leastLoaded((replica) => replica !== exclude && replica.answering);
   }
@@ -144,6 +149,11 @@ export class ReplicaSet {
     return () => listeners.delete(listener);
   }
 
+  /** Takes traffic: its back-off is over and, if a probe ejected it, a probe has passed since. */
+  inRotation(replica: Replica, now = this.now()): boolean {
+    return replica.ejectedUntil <= now && !replica.untilProbePasses;
+  }
+
   /** Seconds until the first ejected replica may take traffic again (for Retry-After), at least 1. */
   retryAfterSeconds(): number {
     const now = this.now();
@@ -155,9 +165,10 @@ export class ReplicaSet {
    * Takes a replica out of rotation for a back-off that doubles with each consecutive failure.
    * `answering` says it still answers HTTP (readiness failed) rather than refusing connections.
    */
-  eject(replica: Replica, reason: string, answering = false): void {
+  eject(replica: Replica, reason: string, answering = false, untilProbePasses = false): void {
+    const wasIn = this.inRotation(replica);
     replica.answering = answering;
-    const wasIn = replica.ejectedUntil <= this.now();
+    replica.untilProbePasses ||= untilProbePasses;
     const forMs = Math.min(EJECT_MAX_MS, EJECT_BASE_MS * 2 ** Math.min(replica.failures, 10));
     replica.failures++;
     replica.ejectedUntil = this.now() + forMs;
@@ -169,10 +180,11 @@ export class ReplicaSet {
 
   /** A request or probe succeeded: the replica is healthy again. */
   succeeded(replica: Replica): void {
-    if (replica.failures === 0 && replica.ejectedUntil === 0) return;
-    const wasOut = replica.ejectedUntil > this.now();
+    if (replica.failures === 0 && replica.ejectedUntil === 0 && !replica.untilProbePasses) return;
+    const wasOut = !this.inRotation(replica);
     replica.failures = 0;
     replica.ejectedUntil = 0;
+    replica.untilProbePasses = false;
     replica.answering = true;
     if (wasOut) this.options.onChange?.({ origin: replica.origin, state: 'rejoined' });
   }
@@ -193,7 +205,12 @@ export class ReplicaSet {
       if (response.ok) this.succeeded(replica);
       else this.eject(replica, `readiness answered ${response.status}`, true);
     } catch (error) {
-      this.eject(replica, `readiness failed: ${(error as Error).message}`);
+      // A refused probe fails as fast as a refused request would: the back-off alone decides. A probe
+      // that got no answer in time means requests would hang too: out until a probe passes.
+      const refused = /ECONNREFUSED|ConnectionRefused|Unable to connect/i.test(
+        `${(error as { code?: string }).code ?? ''} ${(error as Error).message}`,
+      );
+      this.eject(replica, `readiness failed: ${(error as Error).message}`, false, !refused);
     } finally {
       this.probing.delete(replica);
     }
