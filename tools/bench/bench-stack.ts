@@ -1,18 +1,16 @@
 // The real stack `bun run bench` measures: an embedded PostgreSQL capped like a free tier
 // (max_connections 20), PgBouncer in transaction mode (pool 15) and a session-mode PgBouncer capped at
 // 15 clients (the incident's pooler), Redis, seeded data, and service processes started on demand.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { generateJwtKeyPair } from '../../shared/jwt-keys.ts';
 import { applyMigrations } from '../migrations/apply-migrations.ts';
 import { type RunningPgBouncer, startPgBouncer } from '../stack/pgbouncer.ts';
 import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../stack/postgres.ts';
-import { collectOutput, findFreePort, stopChild, waitForPort } from '../stack/processes.ts';
 import { type RunningRedis, startRedis } from '../stack/redis.ts';
+import { type ServiceProcess, startServiceProcess } from '../stack/service-process.ts';
 
 export const FREE_TIER = { maxConnections: 20, poolSize: 15, sessionClients: 15 };
 const DATABASE = 'poolwise_bench';
@@ -32,11 +30,7 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-export interface RunningService {
-  url: string;
-  process: ChildProcess;
-  stop(): Promise<void>;
-}
+export type RunningService = ServiceProcess;
 
 export async function startBenchStack(options: {
   users: number;
@@ -143,31 +137,14 @@ async function seed(directUrl: string, options: { users: number; clients: number
   }
 }
 
-/** Starts one service process (a worker's or the gateway's server.ts) and waits for its port. */
-export async function startService(entry: string, env: Record<string, string>): Promise<RunningService> {
-  const port = await findFreePort();
-  const portKey = entry.includes('gateway') ? 'GATEWAY_PORT' : `${entry.split('/')[1]?.toUpperCase()}_PORT`;
-  const child = spawn('bun', ['--no-env-file', join(REPOSITORY_ROOT, entry)], {
-    cwd: REPOSITORY_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      NODE_ENV: 'development', // the incident's scenario runs a session-mode address, which production refuses
-      LOG_LEVEL: 'error',
-      LOG_PRETTY: 'false',
-      RATE_LIMIT_MAX: '10000000',
-      AUTH_RATE_LIMIT_MAX: '1000000',
-      ...env,
-      [portKey]: String(port),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** Starts one service process with the bench's settings (development mode, limits out of the way). */
+export function startService(entry: string, env: Record<string, string>): Promise<RunningService> {
+  return startServiceProcess(entry, {
+    NODE_ENV: 'development', // the incident's scenario runs a session-mode address, which production refuses
+    LOG_LEVEL: 'error',
+    LOG_PRETTY: 'false',
+    RATE_LIMIT_MAX: '10000000',
+    AUTH_RATE_LIMIT_MAX: '1000000',
+    ...env,
   });
-  const output = collectOutput(child);
-  try {
-    await waitForPort(port, entry, 20_000, child);
-  } catch (error) {
-    await stopChild(child);
-    throw new Error(`${(error as Error).message}\n${output()}`);
-  }
-  return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopChild(child, 'SIGTERM', 5_000) };
 }

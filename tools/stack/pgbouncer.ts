@@ -40,10 +40,20 @@ export interface PgBouncerOptions {
 
 export interface RunningPgBouncer {
   port: number;
-  pid: number | undefined;
+  /** The running process's id (a new one after restart()). */
+  readonly pid: number | undefined;
   poolMode: 'transaction' | 'session';
   /** Client URL for one of its databases. */
   urlFor(database: string): string;
+  /**
+   * Sends the process a signal, for fault tests: SIGKILL (crash), SIGINT (safe shutdown: waits for
+   * running queries), SIGUSR1 / SIGUSR2 (PAUSE / RESUME), SIGSTOP / SIGCONT (a hung pooler).
+   */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves once the current process has exited. */
+  exited(): Promise<void>;
+  /** Starts it again with the same settings, port and password (after a crash or a shutdown). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,7 +87,18 @@ function renderIni(options: PgBouncerOptions, port: number, server: Login, authF
     `max_db_connections = ${options.poolSize}`,
     'reserve_pool_size = 0',
     `max_client_conn = ${options.maxClientConn}`,
-    `query_wait_timeout = ${options.queryWaitTimeout ?? 30}`,
+    // Recovery settings, chosen for a PostgreSQL restart (issue 12's fault suite measures them):
+    // - server_login_retry: after a failed server login PgBouncer waits this long before trying again,
+    //   answering every client `server login has been failing` meanwhile; the default 15 s made a
+    //   1-second restart a 15-second outage.
+    // - server_connect_timeout: a server that does not accept the TCP connection in 3 s is given up
+    //   (default 15 s), so a dead host fails fast instead of queueing clients behind it.
+    // - query_wait_timeout: how long a client may wait in PgBouncer's queue for a server connection.
+    //   The services give up on a statement after DB_QUERY_TIMEOUT (5 s) anyway; this bounds the
+    //   queue for any other client.
+    'server_login_retry = 1',
+    'server_connect_timeout = 3',
+    `query_wait_timeout = ${options.queryWaitTimeout ?? 10}`,
     'server_idle_timeout = 30',
     // node-postgres may send these; PgBouncer 1.18 refuses unknown startup parameters otherwise.
     'ignore_startup_parameters = extra_float_digits,options,statement_timeout',
@@ -100,23 +121,35 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<Running
   writeFileSync(authFile, `"${client.user}" "${client.password}"\n`, { mode: 0o600 });
   writeFileSync(iniPath, renderIni(options, port, server, authFile), { mode: 0o600 });
   const runAs = handToUnprivilegedUser(dir);
-  const child: ChildProcess = spawn(binary, [...(runAs ? ['-u', runAs] : []), iniPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = collectOutput(child);
-  try {
-    await waitForPort(port, 'pgbouncer', 10_000, child, host);
-  } catch (error) {
-    await stopChild(child);
-    throw new Error(`${(error as Error).message}\n${output()}`);
-  }
+  let child: ChildProcess;
+  const launch = async () => {
+    const started = spawn(binary, [...(runAs ? ['-u', runAs] : []), iniPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started;
+    const output = collectOutput(started);
+    try {
+      await waitForPort(port, 'pgbouncer', 10_000, started, host);
+    } catch (error) {
+      await stopChild(started);
+      throw new Error(`${(error as Error).message}\n${output()}`);
+    }
+  };
+  await launch();
   return {
     port,
-    pid: child.pid,
+    get pid() {
+      return child.pid;
+    },
     poolMode: options.poolMode,
     urlFor: (database) =>
       `postgresql://${encodeURIComponent(client.user)}:${client.password}@${host}:${port}/${database}`,
+    signal: (signal) => child.kill(signal),
+    exited: () =>
+      child.exitCode !== null || child.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((resolve) => child.once('exit', () => resolve())),
+    restart: launch,
     async stop() {
+      child.kill('SIGCONT');
       await stopChild(child, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },

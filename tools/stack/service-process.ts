@@ -1,0 +1,65 @@
+// One service (a worker's or the gateway's server.ts) as its own process, for the bench and the fault
+// suite: started on a port of its own, and for faults killed and started again on that same port.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPOSITORY_ROOT } from '../../shared/env.ts';
+import { collectOutput, findFreePort, stopChild, waitForPort } from './processes.ts';
+
+export interface ServiceProcess {
+  url: string;
+  port: number;
+  /** The running process (a new one after restart()). */
+  readonly process: ChildProcess;
+  /** What it printed lately, for error messages. */
+  output(): string;
+  /** Starts it again on the same port with the same environment (after kill()). */
+  restart(): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  stop(): Promise<void>;
+}
+
+const portKeyOf = (entry: string) =>
+  entry.includes('gateway') ? 'GATEWAY_PORT' : `${entry.split('/')[1]?.toUpperCase()}_PORT`;
+
+/** Starts `entry` with exactly `env` (plus PATH and HOME) and waits until its port listens. */
+export async function startServiceProcess(
+  entry: string,
+  env: Record<string, string>,
+  options: { port?: number; startTimeoutMs?: number } = {},
+): Promise<ServiceProcess> {
+  const port = options.port ?? (await findFreePort());
+  let child: ChildProcess;
+  let output: () => string = () => '';
+  const launch = async () => {
+    const started = spawn('bun', ['--no-env-file', join(REPOSITORY_ROOT, entry)], {
+      cwd: REPOSITORY_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        ...env,
+        [portKeyOf(entry)]: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = started;
+    output = collectOutput(started);
+    try {
+      await waitForPort(port, entry, options.startTimeoutMs ?? 20_000, started);
+    } catch (error) {
+      await stopChild(started);
+      throw new Error(`${(error as Error).message}\n${output()}`);
+    }
+  };
+  await launch();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get process() {
+      return child;
+    },
+    output: () => output(),
+    restart: launch,
+    kill: (signal) => child.kill(signal),
+    stop: () => stopChild(child, 'SIGTERM', 5_000),
+  };
+}
