@@ -1,35 +1,22 @@
 // The /status page in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
 // it loads without console errors and shows each service's pool mode.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { REPOSITORY_ROOT } from '../shared/env.ts';
+import { collectPageProblems, launchChromium } from '../tools/testing/chromium.ts';
 import { type RunningSystem, startSystem } from '../tools/testing/running-system.ts';
 import { STACK_START_TIMEOUT_MS, useTestStack } from '../tools/testing/test-stack.ts';
 
 beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let system: RunningSystem;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)`);
   system = await startSystem({ DB_CONNECTION_BUDGET: '20' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Flags for a closed network and root: no sandbox, no background calls home.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -39,11 +26,7 @@ afterAll(async () => {
 describe('/status page', () => {
   test('loads without console errors and shows every service’s mode, pool and the budget bar', async () => {
     const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
+    const problems = collectPageProblems(page);
 
     await page.goto(`${system.gatewayUrl}/status`);
     await page.waitForSelector('[data-service="client"] [data-field="mode"]');
