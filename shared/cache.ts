@@ -71,6 +71,8 @@ export const cacheGroups = {
   clientLists: (ownerId: string) => `clients:owner:${ownerId}`,
   client: (clientId: string) => `client:${clientId}`,
   user: (userId: string) => `user:${userId}`,
+  /** Whether each of a user's sessions (field: the session id) may still use its access tokens. */
+  sessionStanding: (userId: string) => `sessions:user:${userId}`,
 };
 
 export function createCache(options: CacheOptions): Cache {

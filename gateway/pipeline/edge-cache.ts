@@ -2,6 +2,12 @@
 // reads: the worker still fills the cache on a miss and drops an owner's pages on every write, and
 // everything that is not a plain, canonical list query (or finds nothing) is forwarded as usual.
 // Scoped by the verified token's subject, exactly as the worker scopes the list.
+//
+// Why the session is checked here too: a signature outlives logout, a password change or a disabled
+// account. A page is answered only when the cache also says the token's session is live, an answer the
+// workers' own session check stored (shared/repositories/cached-session-standing.ts) and that every
+// revocation drops. No such answer (never checked, or dropped by a revocation): forward, and the worker
+// decides. Dropping the owner's pages instead would not do: their other sessions refill them at once.
 import { type Cache, cacheGroups } from '../../shared/cache.ts';
 import { clientListCacheField, parseCanonicalClientListQuery } from '../../shared/client-list-query.ts';
 import { pageMeta } from '../../shared/schemas/pagination.ts';
@@ -13,9 +19,10 @@ export async function answerListFromCache(
   cache: Cache,
   request: Request,
   url: URL,
-  ownerId: string,
+  session: { ownerId: string; sessionId: string },
   requestId: string,
 ): Promise<Response | undefined> {
+  const { ownerId, sessionId } = session;
   if (request.method !== 'GET' || url.pathname !== LIST_PATH) return undefined;
   if (/no-cache/i.test(request.headers.get('cache-control') ?? '')) return undefined;
   // '+' and malformed escapes decode differently between query-string parsers (URLSearchParams
@@ -23,11 +30,12 @@ export async function answerListFromCache(
   if (url.search.includes('+') || !decodesStrictly(url.search)) return undefined;
   const params = parseCanonicalClientListQuery(url.searchParams);
   if (!params) return undefined;
-  const page = await cache.peek<{ rows: unknown[]; total: number }>(
-    cacheGroups.clientLists(ownerId),
-    clientListCacheField(params),
-  );
-  if (!page) return undefined;
+  // Both reads at once: one round trip's wait, not two.
+  const [live, page] = await Promise.all([
+    cache.peek<boolean>(cacheGroups.sessionStanding(ownerId), sessionId),
+    cache.peek<{ rows: unknown[]; total: number }>(cacheGroups.clientLists(ownerId), clientListCacheField(params)),
+  ]);
+  if (live !== true || !page) return undefined;
   return Response.json(
     { data: page.rows, meta: pageMeta(params.page, params.limit, page.total) },
     { headers: { 'x-cache': 'hit', 'x-request-id': requestId } },
@@ -49,8 +57,9 @@ export function edgeCacheStage(cache: Cache): Stage {
   return {
     name: 'edge-cache',
     handle(context) {
-      if (!context.subject) return undefined;
-      return answerListFromCache(cache, context.request, context.url, context.subject, context.requestId);
+      if (!context.subject || !context.sessionId) return undefined;
+      const session = { ownerId: context.subject, sessionId: context.sessionId };
+      return answerListFromCache(cache, context.request, context.url, session, context.requestId);
     },
   };
 }

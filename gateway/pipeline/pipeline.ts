@@ -19,8 +19,9 @@ export interface GatewayRequest {
   clientKey: string;
   /** Set by api-route.ts when the path is API traffic. */
   upstream?: Upstream;
-  /** Set by token-check.ts: the verified token's subject. */
+  /** Set by token-check.ts: the verified token's subject and session id. */
   subject?: string;
+  sessionId?: string;
 }
 
 export interface Stage {

@@ -1,6 +1,8 @@
 // Stage: every API route but the credential ones needs a valid access token, checked here before
 // any worker is bothered (the workers check again: no trust in the network). The rules (EdDSA only,
-// issuer, audience, expiry, subject) are the workers' own, from shared/plugins/access-token.ts.
+// issuer, audience, expiry, subject, session) are the workers' own, from shared/plugins/access-token.ts.
+// Whether the session is still live is the workers' check (they read the database); only the edge
+// cache, which answers without a worker, looks at it here.
 import { createVerifier } from 'fast-jwt';
 import { AuthRequired, AuthTokenInvalid } from '../../shared/http/errors.ts';
 import { accessTokenVerifyRules } from '../../shared/plugins/access-token.ts';
@@ -22,7 +24,9 @@ export function tokenCheckStage(options: { publicKey: string; issuer: string; au
       const token = BEARER.exec(context.request.headers.get('authorization') ?? '')?.[1];
       if (!token) return errorResponse(new AuthRequired(), context.requestId);
       try {
-        context.subject = (verify(token) as { sub: string }).sub;
+        const claims = verify(token) as { sub: string; sid: string };
+        context.subject = claims.sub;
+        context.sessionId = claims.sid;
       } catch {
         return errorResponse(new AuthTokenInvalid(), context.requestId);
       }

@@ -12,6 +12,11 @@ export const ResourceNotFound = createError('RESOURCE_NOT_FOUND', '%s not found'
 
 export const AuthRequired = createError('AUTH_REQUIRED', 'A Bearer access token is required', 401);
 export const AuthTokenInvalid = createError('AUTH_TOKEN_INVALID', 'The access token is invalid or expired', 401);
+export const AuthSessionRevoked = createError(
+  'AUTH_SESSION_REVOKED',
+  'The session of this access token has ended (logout, password change or disabled account); log in again',
+  401,
+);
 export const AuthInvalidCredentials = createError('AUTH_INVALID_CREDENTIALS', 'Email or password is incorrect', 401);
 export const AuthEmailTaken = createError('AUTH_EMAIL_TAKEN', 'An account with this email already exists', 409);
 export const AuthAccountDisabled = createError('AUTH_ACCOUNT_DISABLED', 'This account is disabled', 403);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { findFreePort, waitForPort } from '../../tools/stack/processes.ts';
-import { signTestToken, sqlOnTestDatabase, testKeys } from '../../tools/testing/helpers.ts';
+import { createTestSession, sqlOnTestDatabase, testKeys } from '../../tools/testing/helpers.ts';
 import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../../tools/testing/test-stack.ts';
 import { REPOSITORY_ROOT } from '../env.ts';
 
@@ -33,7 +33,7 @@ describe('graceful shutdown', () => {
     const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
     await waitForPort(port, 'client worker', 15_000, worker);
 
-    const token = signTestToken({ sub: '00000000-0000-4000-8000-0000000000aa' });
+    const { token } = await createTestSession('shutdown');
     const url = `http://127.0.0.1:${port}/api/v1/clients?limit=100`;
     const outcomes = Array.from({ length: 200 }, () =>
       fetch(url, { headers: { authorization: `Bearer ${token}` } }).then(

@@ -1,11 +1,17 @@
 // Access-token verification (every service) and signing (auth worker only, when given the private key).
 // The algorithm is pinned to EdDSA and iss/aud/exp are required, so `alg: none`, HS/EdDSA key
 // confusion and tokens minted for another audience are all rejected.
+//
+// Why a session check after the signature: a signature stays valid until the token expires (up to
+// 15 minutes), but logout, a password change, disabling the user or a refresh-token reuse end the
+// session at once. Every worker asks whether the token's session (`sid`) is still live, through the
+// cache (shared/repositories/cached-session-standing.ts), so those reach tokens already issued.
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AuthRequired, AuthTokenInvalid } from '../http/errors.ts';
+import { AuthRequired, AuthSessionRevoked, AuthTokenInvalid } from '../http/errors.ts';
 import type { JwtKeys } from '../jwt-keys.ts';
+import { CANONICAL_UUID_PATTERN } from '../schemas/id.ts';
 
 export type Role = 'USER' | 'ADMIN';
 
@@ -13,7 +19,7 @@ export interface AccessTokenClaims {
   sub: string;
   role: Role;
   /** The refresh-token family (login session) this token was issued in: what logout revokes. */
-  sid?: string;
+  sid: string;
 }
 
 declare module '@fastify/jwt' {
@@ -25,8 +31,13 @@ declare module '@fastify/jwt' {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** onRequest hook for protected scopes: 401 in the error shape unless a valid Bearer token is sent. */
+    /**
+     * onRequest hook for protected scopes: 401 in the error shape unless a valid Bearer token of a live
+     * session is sent.
+     */
     authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+    /** The signature alone, whether or not the session has ended: only for logout, so it stays idempotent. */
+    authenticateSignature(request: FastifyRequest, reply: FastifyReply): Promise<void>;
   }
 }
 
@@ -36,13 +47,17 @@ export interface AccessTokenPluginOptions {
   audience: string;
   /** Seconds; at most 15 minutes by configuration schema. */
   ttlSeconds: number;
+  /** Whether the session `sid` of user `sub` may still use its access tokens (checked after the signature). */
+  isSessionLive(userId: string, sessionId: string): Promise<boolean>;
 }
+
+const CANONICAL_UUID = new RegExp(CANONICAL_UUID_PATTERN);
 
 export const ACCESS_TOKEN_ALGORITHM = 'EdDSA';
 
 /**
  * The verification rules every verifier uses (the workers' @fastify/jwt and the gateway's front
- * door): algorithm pinned, iss/aud/exp/sub required, verified tokens remembered until they expire
+ * door): algorithm pinned, iss/aud/exp/sub/sid required, verified tokens remembered until they expire
  * (signature checks dominate a cached read).
  */
 export function accessTokenVerifyRules(issuer: string, audience: string) {
@@ -50,7 +65,8 @@ export function accessTokenVerifyRules(issuer: string, audience: string) {
     algorithms: [ACCESS_TOKEN_ALGORITHM] as 'EdDSA'[],
     allowedIss: issuer,
     allowedAud: audience,
-    requiredClaims: ['sub', 'exp', 'iss', 'aud'],
+    // Every token the auth worker signs names its session; one without could not be revoked.
+    requiredClaims: ['sub', 'sid', 'exp', 'iss', 'aud'],
     cache: true,
   };
 }
@@ -68,7 +84,7 @@ export const accessTokenPlugin = fp<AccessTokenPluginOptions>(
       },
       verify: accessTokenVerifyRules(options.issuer, options.audience),
     });
-    app.decorate('authenticate', async (request: FastifyRequest) => {
+    const verifySignature = async (request: FastifyRequest) => {
       const header = request.headers.authorization;
       if (!header || !/^Bearer\s+\S+$/i.test(header)) throw new AuthRequired();
       try {
@@ -77,6 +93,14 @@ export const accessTokenPlugin = fp<AccessTokenPluginOptions>(
         request.log.info({ reason: (error as Error).message }, 'access token rejected');
         throw new AuthTokenInvalid();
       }
+      const { sub, sid } = request.user;
+      // Signed by the auth worker, so always canonical; checked anyway, since both reach a uuid column.
+      if (!CANONICAL_UUID.test(sub) || !CANONICAL_UUID.test(sid)) throw new AuthTokenInvalid();
+    };
+    app.decorate('authenticateSignature', verifySignature);
+    app.decorate('authenticate', async (request: FastifyRequest) => {
+      await verifySignature(request);
+      if (!(await options.isSessionLive(request.user.sub, request.user.sid))) throw new AuthSessionRevoked();
     });
   },
   { name: 'poolwise-access-token' },

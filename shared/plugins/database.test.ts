@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import type { FastifyInstance } from 'fastify';
-import { captureLogs, signTestToken, testConfig, testKeys } from '../../tools/testing/helpers.ts';
+import { captureLogs, createTestSession, testConfig, testKeys } from '../../tools/testing/helpers.ts';
 import { STACK_START_TIMEOUT_MS, useTestStack } from '../../tools/testing/test-stack.ts';
 import { buildApp as buildClientWorker } from '../../workers/client/app.ts';
 
@@ -71,7 +71,7 @@ describe('the pooled database at start', () => {
 describe('pool exhaustion', () => {
   test('a request that cannot get a connection in time gets 503 DB_POOL_TIMEOUT with Retry-After, not a hang', async () => {
     const app = await clientWorker({ DB_POOL_SIZE: '1', DB_POOL_TIMEOUT: '0.3' });
-    const signed = signTestToken({ sub: '00000000-0000-4000-8000-000000000001' });
+    const { token: signed } = await createTestSession('poolexhaustion');
     const held = await app.db.pool.connect(); // the only connection, taken and not given back
     try {
       const started = performance.now();

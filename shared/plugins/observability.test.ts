@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { FastifyInstance } from 'fastify';
 import { type RunningRedis, startRedis } from '../../tools/stack/redis.ts';
-import { signTestToken, testConfig, testKeys } from '../../tools/testing/helpers.ts';
+import { createTestSession, testConfig, testKeys } from '../../tools/testing/helpers.ts';
 import { call, type RunningSystem, registerUser, startSystem } from '../../tools/testing/running-system.ts';
 import { STACK_START_TIMEOUT_MS, useTestStack } from '../../tools/testing/test-stack.ts';
 import { buildApp as buildClientWorker } from '../../workers/client/app.ts';
@@ -97,7 +97,7 @@ describe('workers', () => {
     });
     const held = await worker.db.pool.connect();
     try {
-      const token = signTestToken({ sub: '00000000-0000-4000-8000-000000000009' });
+      const { token } = await createTestSession('acquiretimeout');
       const response = await worker.inject({
         method: 'GET',
         url: '/api/v1/clients',

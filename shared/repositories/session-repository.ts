@@ -9,6 +9,13 @@
 // so they wait for a rotation in flight (and it for them), and a failure rolls the claim back.
 // Interactive transactions are safe through PgBouncer in transaction mode: one transaction, one
 // server connection.
+//
+// Why a login re-checks the password hash when it starts its family: it verified the password (slow,
+// on purpose) before, and a password change committing in between revokes "every other family" before
+// this one exists. So the family is written only under a share lock on the user row and only if the
+// hash is still the one the login verified (every change writes a new salted hash, so an equal hash
+// means no change). A change waits for that lock, so it either comes first and the login is refused,
+// or comes after and revokes the new family with the others.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 
@@ -20,7 +27,14 @@ const newToken = () => randomBytes(32).toString('base64url');
 
 export type RotationResult =
   | { outcome: 'rotated'; token: string; familyId: string; user: { id: string; role: 'USER' | 'ADMIN' } }
-  | { outcome: 'invalid' | 'reused' | 'disabled' };
+  | { outcome: 'invalid' }
+  /** The family was revoked just now: its access tokens must be refused too. */
+  | { outcome: 'reused' | 'disabled'; userId: string };
+
+export type FamilyStart =
+  | { outcome: 'started'; token: string; familyId: string }
+  /** The password the login verified is no longer the user's, or the user is no longer active. */
+  | { outcome: 'password-changed' | 'disabled' };
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -34,17 +48,43 @@ const lockFamilyOf = (tx: Prisma.TransactionClient, tokenHash: string) => tx.$qu
   WHERE id = (SELECT family_id FROM refresh_sessions WHERE token_hash = ${tokenHash})
   FOR UPDATE`;
 
+/** Share-locks the user row (a password change or status change waits) and reads what a login checked. */
+const lockUserForLogin = (tx: Prisma.TransactionClient, userId: string) => tx.$queryRaw<
+  { password_hash: string; active: boolean }[]
+>`
+  SELECT password_hash, status = 'ACTIVE' AS active FROM users WHERE id = ${userId}::uuid FOR SHARE`;
+
 export function createSessionRepository(prisma: PrismaClient) {
   return {
-    /** Starts a new family (a login or a registration) and returns the plain token, shown once. */
-    async startFamily(userId: string, ttlSeconds: number): Promise<{ token: string; familyId: string }> {
-      const token = newToken();
-      const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-      const family = await prisma.refreshFamily.create({
-        data: { userId, expiresAt, sessions: { create: { userId, tokenHash: hashRefreshToken(token), expiresAt } } },
-        select: { id: true },
+    /**
+     * Starts a new family (a login or a registration) and returns the plain token, shown once, if the
+     * user is active and `verifiedPasswordHash` is still their hash (see the header).
+     */
+    startFamily(userId: string, ttlSeconds: number, verifiedPasswordHash: string): Promise<FamilyStart> {
+      return prisma.$transaction(async (tx): Promise<FamilyStart> => {
+        const [user] = await lockUserForLogin(tx, userId);
+        if (!user || user.password_hash !== verifiedPasswordHash) return { outcome: 'password-changed' };
+        if (!user.active) return { outcome: 'disabled' };
+        const token = newToken();
+        const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+        const family = await tx.refreshFamily.create({
+          data: { userId, expiresAt, sessions: { create: { userId, tokenHash: hashRefreshToken(token), expiresAt } } },
+          select: { id: true },
+        });
+        return { outcome: 'started', token, familyId: family.id };
       });
-      return { token, familyId: family.id };
+    },
+
+    /**
+     * Whether access tokens of this family may still be used: the family exists for this user, is
+     * neither revoked nor past its absolute expiry, and the user is active. One indexed statement.
+     */
+    async isLive(userId: string, familyId: string): Promise<boolean> {
+      const [row] = await prisma.$queryRaw<{ live: boolean }[]>`
+        SELECT (f.revoked_at IS NULL AND f.expires_at > now() AND u.status = 'ACTIVE') AS live
+        FROM refresh_families f JOIN users u ON u.id = f.user_id
+        WHERE f.id = ${familyId}::uuid AND f.user_id = ${userId}::uuid`;
+      return row?.live === true;
     },
 
     rotate(presented: string): Promise<RotationResult> {
@@ -66,11 +106,11 @@ export function createSessionRepository(prisma: PrismaClient) {
         if (!session || session.expiresAt <= new Date()) return { outcome: 'invalid' };
         if (session.rotatedAt) {
           await revokeFamilies(tx, { id: session.familyId });
-          return { outcome: 'reused' };
+          return { outcome: 'reused', userId: session.user.id };
         }
         if (session.user.status !== 'ACTIVE') {
           await revokeFamilies(tx, { id: session.familyId });
-          return { outcome: 'disabled' };
+          return { outcome: 'disabled', userId: session.user.id };
         }
         await tx.refreshSession.update({ where: { id: session.id }, data: { rotatedAt: new Date() } });
         const token = newToken();

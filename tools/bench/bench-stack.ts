@@ -22,8 +22,8 @@ export interface BenchStack {
   sessionUrl: string;
   redis: RunningRedis;
   keys: ReturnType<typeof generateJwtKeyPair>;
-  /** One seeded user whose clients the list scenarios read. */
-  user: { id: string; email: string };
+  /** One seeded user whose clients the list scenarios read, with a live session for their tokens. */
+  user: { id: string; email: string; sessionId: string };
   serverConnections(): Promise<number>;
   /** Stops the session-mode pooler, whose pool would otherwise keep its server connections open. */
   retireSessionPooler(): Promise<void>;
@@ -109,7 +109,14 @@ async function seed(directUrl: string, options: { users: number; clients: number
       [options.users],
     );
     const { rows } = await client.query("SELECT id, email FROM users WHERE email = 'user1@bench.test'");
-    const owner = rows[0] as { id: string; email: string };
+    const { id, email } = rows[0] as { id: string; email: string };
+    // Workers accept an access token only while its session (refresh family) is live.
+    const family = await client.query(
+      `INSERT INTO refresh_families (id, user_id, expires_at) VALUES (gen_random_uuid(), $1, now() + interval '1 day')
+       RETURNING id`,
+      [id],
+    );
+    const owner = { id, email, sessionId: family.rows[0].id as string };
     await client.query(
       `INSERT INTO clients (id, owner_id, name, email, company, status, created_at, updated_at)
        SELECT gen_random_uuid(), $1, 'Client ' || i, 'c' || i || '@example.test', 'Company ' || (i % 50),

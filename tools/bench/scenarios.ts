@@ -27,7 +27,7 @@ function tokenFor(stack: BenchStack): string {
     iss: 'poolwise-auth',
     aud: 'poolwise-api',
     expiresIn: 3_600_000,
-  })({ sub: stack.user.id, role: 'USER' });
+  })({ sub: stack.user.id, role: 'USER', sid: stack.user.sessionId });
 }
 
 function serviceEnv(stack: BenchStack, extra: Record<string, string>): Record<string, string> {

@@ -1,4 +1,5 @@
 // Builders tests share: a validated configuration pointed at the test stack, real apps, log capture.
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createSigner } from 'fast-jwt';
 import pg from 'pg';
@@ -49,11 +50,17 @@ export function captureLogs() {
 export const uniqueEmail = (label = 'user') =>
   `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.test`;
 
-/** An access token as the auth worker would sign it, for testing workers on their own. */
+/**
+ * An access token as the auth worker would sign it, for testing workers on their own. `sid` defaults to
+ * a random session id (enough for the gateway, which checks signatures only); a worker accepts the
+ * token only if the session is real and live: use createTestSession() for that. `sid: null` leaves the
+ * claim out.
+ */
 export function signTestToken(
-  claims: { sub: string; role?: 'USER' | 'ADMIN' },
+  claims: { sub: string; role?: 'USER' | 'ADMIN'; sid?: string | null },
   overrides: Record<string, unknown> = {},
 ) {
+  const { sid = randomUUID(), ...rest } = claims;
   return createSigner({
     key: testKeys.privateKey,
     algorithm: 'EdDSA',
@@ -61,7 +68,29 @@ export function signTestToken(
     aud: 'poolwise-api',
     expiresIn: 60_000,
     ...overrides,
-  })({ role: 'USER', ...claims });
+  })({ role: 'USER', ...rest, ...(sid === null ? {} : { sid }) });
+}
+
+/**
+ * A user with one live session (refresh family), written straight into the test database, and an
+ * access token for it: for tests that start a worker without the auth worker.
+ */
+export async function createTestSession(label = 'session') {
+  const [user] = await sqlOnTestDatabase(
+    `INSERT INTO users (id, email, password_hash, name, updated_at)
+     VALUES (gen_random_uuid(), $1, 'not a hash: this user never logs in', $2, now()) RETURNING id`,
+    [uniqueEmail(label), label],
+  );
+  const [family] = await sqlOnTestDatabase(
+    `INSERT INTO refresh_families (id, user_id, expires_at) VALUES (gen_random_uuid(), $1, now() + interval '1 hour')
+     RETURNING id`,
+    [user.id],
+  );
+  return {
+    userId: user.id as string,
+    sid: family.id as string,
+    token: signTestToken({ sub: user.id, sid: family.id }),
+  };
 }
 
 /** Runs SQL directly against the test database (bypassing the API), e.g. to make an admin. */

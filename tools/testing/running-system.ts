@@ -29,7 +29,11 @@ async function listen(app: FastifyInstance): Promise<string> {
 /** Generous limits by default, so suites that register many users are not throttled; limit tests lower them. */
 const TEST_LIMITS = { AUTH_RATE_LIMIT_MAX: '10000', AUTH_ACCOUNT_RATE_LIMIT_MAX: '10000', RATE_LIMIT_MAX: '100000' };
 
-export async function startWorker(name: WorkerName, overrides: Record<string, string> = {}): Promise<FastifyInstance> {
+/** A key overridden with `undefined` is removed (e.g. `REDIS_URL: undefined` for the in-process cache). */
+export async function startWorker(
+  name: WorkerName,
+  overrides: Record<string, string | undefined> = {},
+): Promise<FastifyInstance> {
   const { buildApp } = (await import(join(REPOSITORY_ROOT, SERVICES[name].dir, 'app.ts'))) as {
     buildApp: WorkerBuilder;
   };
@@ -41,7 +45,7 @@ export async function startWorker(name: WorkerName, overrides: Record<string, st
 }
 
 export async function startSystem(
-  requested: Record<string, string> = {},
+  requested: Record<string, string | undefined> = {},
   options: { replicas?: Partial<Record<WorkerName, number>> } = {},
 ): Promise<RunningSystem> {
   await useTestStack();

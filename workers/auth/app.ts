@@ -19,10 +19,14 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   const app = await buildWorkerApp('auth', options);
   const users = createUserRepository(app.db.prisma);
   const sessions = createSessionRepository(app.db.prisma);
-  const tokens = createTokenIssuer(app, sessions, {
-    accessSeconds: options.config.ACCESS_TOKEN_TTL,
-    refreshSeconds: options.config.REFRESH_TOKEN_TTL,
-  });
+  const tokens = createTokenIssuer(
+    app,
+    { sessions, standing: app.sessionStanding },
+    {
+      accessSeconds: options.config.ACCESS_TOKEN_TTL,
+      refreshSeconds: options.config.REFRESH_TOKEN_TTL,
+    },
+  );
   const { config } = options;
   const perAccount = { max: config.AUTH_ACCOUNT_RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW };
   await app.register(rateLimitPlugin, perAccount);
@@ -34,10 +38,10 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   registerRoute(app, { users, tokens, limits });
   loginRoute(app, { users, tokens, backoff });
   refreshRoute(app, { tokens, limits });
+  logoutRoute(app, { sessions, standing: app.sessionStanding });
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticated.authenticate);
     meRoute(authenticated, { reads: createCachedUserReads(app.cache, users) });
-    logoutRoute(authenticated, { sessions });
   });
   return app;
 }

@@ -35,9 +35,10 @@ test('a demoted admin can no longer read another user’s client with the same t
   // Like any other user's client: not found, its existence not revealed.
   expect(afterDemotion.status).toBe(404);
   expect(afterDemotion.body.code).toBe('RESOURCE_NOT_FOUND');
-  // A disabled admin likewise.
+  // A disabled admin likewise. (Set in SQL, past the API's invalidation, so the token's cached session
+  // check may not have seen it yet: refused outright, 401, or by the admin check, 404. Never shown.)
   await sqlOnTestDatabase("UPDATE users SET role = 'ADMIN', status = 'DISABLED' WHERE id = $1", [admin.id]);
-  expect((await call(system.gatewayUrl, 'GET', path, { token: adminToken })).status).toBe(404);
+  expect([401, 404]).toContain((await call(system.gatewayUrl, 'GET', path, { token: adminToken })).status);
   // The owner still reads it.
   expect((await call(system.gatewayUrl, 'GET', path, { token: owner.accessToken })).status).toBe(200);
 });

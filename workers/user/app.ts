@@ -13,12 +13,13 @@ export async function buildApp(options: WorkerAppOptions): Promise<FastifyInstan
   const users = createUserRepository(app.db.prisma);
   const sessions = createSessionRepository(app.db.prisma);
   const reads = createCachedUserReads(app.cache, users, { writesUsers: true });
+  const standing = app.sessionStanding;
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticated.authenticate);
-    ownProfileRoutes(authenticated, { users, sessions, reads });
+    ownProfileRoutes(authenticated, { users, sessions, reads, standing });
     await authenticated.register(async (admin) => {
       admin.addHook('onRequest', createAdminGuard(users));
-      adminUserRoutes(admin, { users, sessions, reads });
+      adminUserRoutes(admin, { users, sessions, reads, standing });
     });
   });
   return app;

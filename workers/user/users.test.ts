@@ -98,7 +98,9 @@ describe('admin user management', () => {
   test('a forged ADMIN role in a token is refused (role is checked in the database)', async () => {
     const user = await registerUser(system.gatewayUrl, 'forge');
     const { signTestToken } = await import('../../tools/testing/helpers.ts');
-    const forged = signTestToken({ sub: user.id, role: 'ADMIN' });
+    // The user's real, live session, so only the role claim is false.
+    const { sid } = JSON.parse(Buffer.from(user.accessToken.split('.')[1] ?? '', 'base64url').toString());
+    const forged = signTestToken({ sub: user.id, role: 'ADMIN', sid });
     const response = await api('GET', '/api/v1/users', forged);
     expect(response.status).toBe(403);
   });

@@ -56,8 +56,8 @@ export function loginRoute(
       if (!found || !valid) throw new AuthInvalidCredentials();
       admission.succeeded();
       if (found.status !== 'ACTIVE') throw new AuthAccountDisabled();
-      const { passwordHash: _hash, ...user } = found;
-      return { user, ...(await deps.tokens.issueForNewLogin(user)) };
+      const { passwordHash, ...user } = found;
+      return { user, ...(await deps.tokens.issueForNewLogin(user, passwordHash)) };
     },
   );
 }

@@ -34,9 +34,10 @@ export function registerRoute(
     },
     async (request, reply) => {
       const { email, password, name } = request.body;
-      const user = await deps.users.create({ email, name: name.trim(), passwordHash: await hashPassword(password) });
+      const passwordHash = await hashPassword(password);
+      const user = await deps.users.create({ email, name: name.trim(), passwordHash });
       if (!user) throw new AuthEmailTaken();
-      const tokens = await deps.tokens.issueForNewLogin(user);
+      const tokens = await deps.tokens.issueForNewLogin(user, passwordHash);
       return reply.code(201).send({ user, ...tokens });
     },
   );

@@ -1,7 +1,9 @@
-// Admin-only user management: list, read, change role or status. Disabling a user ends their sessions.
+// Admin-only user management: list, read, change role or status. Disabling a user ends their sessions,
+// their access tokens included.
 import type { FastifyInstance } from 'fastify';
 import { Forbidden, ResourceNotFound } from '../../../shared/http/errors.ts';
 import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
+import type { CachedSessionStanding } from '../../../shared/repositories/cached-session-standing.ts';
 import type { CachedUserReads } from '../../../shared/repositories/cached-user-reads.ts';
 import type { SessionRepository } from '../../../shared/repositories/session-repository.ts';
 import type { UserListQuery, UserRepository } from '../../../shared/repositories/user-repository.ts';
@@ -18,7 +20,7 @@ const adminErrors = {
 /** Registered inside the admin scope (authenticated + admin guard). */
 export function adminUserRoutes(
   app: FastifyInstance,
-  deps: { users: UserRepository; sessions: SessionRepository; reads: CachedUserReads },
+  deps: { users: UserRepository; sessions: SessionRepository; reads: CachedUserReads; standing: CachedSessionStanding },
 ) {
   app.get<{ Querystring: UserListQuery }>(
     '/api/v1/users',
@@ -97,7 +99,12 @@ export function adminUserRoutes(
       const updated = await deps.users.update(request.params.id, request.body);
       if (!updated) throw new ResourceNotFound('User');
       await deps.reads.forgetUser(updated.id);
-      if (request.body.status === 'DISABLED') await deps.sessions.revokeAllForUser(updated.id);
+      try {
+        if (request.body.status === 'DISABLED') await deps.sessions.revokeAllForUser(updated.id);
+      } finally {
+        // The status is committed either way, and the session check reads it: drop what it cached.
+        await deps.standing.forgetUser(updated.id);
+      }
       return updated;
     },
   );

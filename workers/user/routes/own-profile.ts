@@ -1,9 +1,11 @@
 // GET and PATCH /api/v1/users/me: the caller's own profile. A password change needs the current
-// password and ends every other session of the user.
+// password and ends every other session of the user, their access tokens included; the session that
+// made the change continues (it just proved the password).
 import type { FastifyInstance } from 'fastify';
 import { AuthPasswordIncorrect, ResourceNotFound } from '../../../shared/http/errors.ts';
 import { hashPassword, verifyPassword } from '../../../shared/passwords.ts';
 import { markCacheStatus, wantsFreshRead } from '../../../shared/plugins/cache.ts';
+import type { CachedSessionStanding } from '../../../shared/repositories/cached-session-standing.ts';
 import type { CachedUserReads } from '../../../shared/repositories/cached-user-reads.ts';
 import type { SessionRepository } from '../../../shared/repositories/session-repository.ts';
 import type { UserRepository } from '../../../shared/repositories/user-repository.ts';
@@ -23,7 +25,7 @@ const profileResponses = {
 
 export function ownProfileRoutes(
   app: FastifyInstance,
-  deps: { users: UserRepository; sessions: SessionRepository; reads: CachedUserReads },
+  deps: { users: UserRepository; sessions: SessionRepository; reads: CachedUserReads; standing: CachedSessionStanding },
 ) {
   app.get(
     '/api/v1/users/me',
@@ -68,6 +70,7 @@ export function ownProfileRoutes(
         if (!(await deps.sessions.changePassword(sub, await hashPassword(password), sid))) {
           throw new ResourceNotFound('User');
         }
+        await deps.standing.forgetUser(sub);
       }
       const updated =
         name !== undefined ? await deps.users.update(sub, { name: name.trim() }) : await deps.users.findById(sub);
