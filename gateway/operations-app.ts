@@ -26,7 +26,7 @@ export async function buildOperationsApp(options: OperationsAppOptions): Promise
     overloadEventLoopDelayMs: config.OVERLOAD_EVENT_LOOP_DELAY_MS,
   });
   // With Redis configured, the pipeline answers cached list pages itself (pipeline/edge-cache.ts).
-  await app.register(cachePlugin, { config });
+  await app.register(cachePlugin, { config, service: 'gateway' });
   registerCombinedOpenApi(app, upstreams);
   await registerOperationsRoutes(app, config, upstreams);
   return app;

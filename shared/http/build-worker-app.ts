@@ -34,7 +34,7 @@ export async function buildWorkerApp(service: ServiceName, options: WorkerAppOpt
   });
   app.addSchema(publicUserSchema);
   await app.register(databasePlugin, { service, config: options.config });
-  await app.register(cachePlugin, { config: options.config });
+  await app.register(cachePlugin, { config: options.config, service });
   await app.register(workerObservabilityPlugin, { service });
   const sessionStanding = createCachedSessionStanding(app.cache, createSessionRepository(app.db.prisma));
   app.decorate('sessionStanding', sessionStanding);
