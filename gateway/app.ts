@@ -20,6 +20,7 @@ import { type OperationsListener, operationsListenerFor } from './operations-lis
 import { apiRouteStage } from './pipeline/api-route.ts';
 import { bodyLimitStage } from './pipeline/body-limit.ts';
 import { clientAddressStage } from './pipeline/client-address.ts';
+import { corsStage, parseOrigins } from './pipeline/cors.ts';
 import { edgeCacheStage } from './pipeline/edge-cache.ts';
 import { forwardStage } from './pipeline/forward.ts';
 import { livenessStage } from './pipeline/liveness.ts';
@@ -28,6 +29,7 @@ import { overloadStage } from './pipeline/overload.ts';
 import { type GatewayRequest, runPipeline, type Stage } from './pipeline/pipeline.ts';
 import { rateLimitStage } from './pipeline/rate-limit.ts';
 import { requestIdStage } from './pipeline/request-id.ts';
+import { securityHeadersStage } from './pipeline/security-headers.ts';
 import { tokenCheckStage } from './pipeline/token-check.ts';
 import { type Upstream, upstreamsFrom } from './upstreams.ts';
 
@@ -74,9 +76,12 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
   const isOverloaded = () =>
     (operations as FastifyInstance & { isUnderPressure?: () => boolean }).isUnderPressure?.() ?? false;
 
-  // The public path, in order. API-wide concerns (CORS, security headers) belong here as stages.
+  // The public path, in order. API-wide concerns belong here as stages. Headers every answer needs
+  // (security, CORS) come from stages placed before anything that can answer.
   const stages: Stage[] = [
     requestIdStage,
+    securityHeadersStage({ production: config.NODE_ENV === 'production' }),
+    corsStage(parseOrigins(config.CORS_ORIGINS)),
     clientAddressStage(config.TRUST_PROXY_HOPS ?? 0),
     livenessStage,
     rateLimitStage({

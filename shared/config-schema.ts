@@ -39,6 +39,7 @@ const sharedKeysSchema = {
     SHUTDOWN_DELAY_SECONDS: { type: 'number', minimum: 0, maximum: 120, default: 0 },
 
     TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10, default: 0 },
+    CORS_ORIGINS: { type: 'string', format: 'origin-list' },
     RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 10000000, default: 600 },
     RATE_LIMIT_WINDOW: { type: 'integer', minimum: 1, maximum: 86400, default: 60 },
     AUTH_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 1000000, default: 20 },
@@ -138,6 +139,8 @@ export interface SharedConfig {
   SHUTDOWN_DELAY_SECONDS: number;
   /** Proxies in front of the gateway (an ingress, a load balancer) whose X-Forwarded-For is trusted; workers trust one more, the gateway. */
   TRUST_PROXY_HOPS: number;
+  /** Browser origins allowed to call the API cross-origin, comma-separated (`https://app.example.com`); unset allows none. */
+  CORS_ORIGINS?: string;
   RATE_LIMIT_MAX: number;
   RATE_LIMIT_WINDOW: number;
   AUTH_RATE_LIMIT_MAX: number;

@@ -106,6 +106,15 @@ describe('validateConfig', () => {
     expect(problems[0]).not.toContain('pw@');
   });
 
+  test('CORS_ORIGINS takes origins exactly as browsers send them, nothing more', () => {
+    expect(
+      validateConfig('gateway', { CORS_ORIGINS: 'https://app.example.com, http://127.0.0.1:4321' }).CORS_ORIGINS,
+    ).toBe('https://app.example.com, http://127.0.0.1:4321');
+    for (const bad of ['https://app.example.com/', 'https://app.example.com/path', '*', 'app.example.com']) {
+      expect(() => validateConfig('gateway', { CORS_ORIGINS: bad })).toThrow('CORS_ORIGINS must match format');
+    }
+  });
+
   test('workers cannot start without DATABASE_URL; the gateway can', () => {
     expect(problemsOf({})).toEqual(['DATABASE_URL is required (not set)']);
     expect(validateConfig('gateway', {}).GATEWAY_PORT).toBe(3000);

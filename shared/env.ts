@@ -95,6 +95,14 @@ const isUrlWithProtocols = (protocols: string[]) => (value: string) => {
   }
 };
 const isHttpUrl = isUrlWithProtocols(['http:', 'https:']);
+/** An origin exactly as a browser sends it: scheme, host and port only, nothing after. */
+const isOrigin = (value: string) => {
+  try {
+    return isHttpUrl(value) && new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+};
 
 // One Ajv instance and one schema object per service: Ajv caches what it compiled by schema object, so
 // validating again costs microseconds instead of a fresh compile (~20 ms) every time.
@@ -137,6 +145,7 @@ export function validateConfig(
           ajv.addFormat('postgres-url', isPostgresUrl);
           ajv.addFormat('redis-url', isUrlWithProtocols(['redis:', 'rediss:']));
           ajv.addFormat('http-url-list', (value: string) => value.split(',').every((url) => isHttpUrl(url.trim())));
+          ajv.addFormat('origin-list', (value: string) => value.split(',').every((origin) => isOrigin(origin.trim())));
           ajv.addFormat('email-ish', (value: string) => /^[^\s@]+@[^\s@]+$/.test(value));
           configAjv = ajv;
           return ajv;

@@ -1,0 +1,32 @@
+// Stage: the security headers @fastify/helmet would send, on every answer of the public port (API,
+// operations pages, errors). The pipeline is not Fastify, so helmet cannot run here; these are its
+// defaults that matter for a JSON API and its two HTML pages (docs, status), with frames denied
+// outright rather than allowed from the same origin. No script-src policy: the docs page needs its
+// bundle, and JSON answers run no script anyway (nosniff keeps browsers from guessing otherwise).
+import type { Stage } from './pipeline.ts';
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'x-dns-prefetch-control': 'off',
+};
+
+/** A year, subdomains included: helmet's default. Sent only in production, where TLS ends in front of us. */
+export const HSTS = 'max-age=31536000; includeSubDomains';
+
+export function securityHeadersStage(options: { production: boolean }): Stage {
+  return {
+    name: 'security-headers',
+    handle: () => undefined,
+    finish(_context, response) {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+        // A page that states its own policy keeps it.
+        if (!response.headers.has(name)) response.headers.set(name, value);
+      }
+      if (options.production) response.headers.set('strict-transport-security', HSTS);
+    },
+  };
+}
