@@ -6,7 +6,8 @@ import type { ServiceName } from '../config-schema.ts';
 import { ConfigError, type LoadedConfig, loadServiceConfig } from '../env.ts';
 import { portKey, serviceSetting } from '../services.ts';
 
-const SHUTDOWN_GRACE_MS = 10_000;
+/** The longest in-flight requests may take to finish after the port closes (pod grace periods count on it). */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** What `listen` opened: closing it stops accepting and waits for in-flight requests. */
 export interface Listening {
