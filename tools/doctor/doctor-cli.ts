@@ -1,16 +1,24 @@
 // `bun run doctor [--json] [--live]`: what every worker will connect to, in which mode, with which
 // pool, from which file, and whether it all fits the connection budget. Exits 1 on errors, so it can
-// guard a deploy.
+// guard a deploy. `--kubernetes <overlay folder | - for stdin>` checks Kubernetes manifests instead.
 import { parseArgs } from 'node:util';
 import { BUDGET_HEADROOM } from '../../shared/connection-budget.ts';
 import { maskSecretsInUrl } from '../../shared/env-layers.ts';
 import { collectWorkerReports } from './collect.ts';
 import { type Budget, budgetUse, diagnose, type Finding, type ServiceReport } from './findings.ts';
+import { runKubernetesDoctor } from './kubernetes-doctor.ts';
 import { runLiveChecks } from './live-checks.ts';
 
 const { values: flags } = parseArgs({
-  options: { json: { type: 'boolean' }, live: { type: 'boolean' }, root: { type: 'string' } },
+  options: {
+    json: { type: 'boolean' },
+    live: { type: 'boolean' },
+    root: { type: 'string' },
+    kubernetes: { type: 'string' },
+  },
 });
+
+if (flags.kubernetes !== undefined) process.exit(await runKubernetesDoctor(flags.kubernetes, { json: flags.json }));
 
 const collected = collectWorkerReports({ rootDir: flags.root });
 const reports = collected.map((entry) => entry.report);
