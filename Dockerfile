@@ -34,6 +34,9 @@ COPY gateway ./gateway
 COPY workers ./workers
 COPY tools/migrations ./tools/migrations
 COPY --from=prisma-client /app/shared/generated ./shared/generated
+# Only NODE_ENV=development writes here (its generated JWT key pair, shared through a volume in
+# compose.yaml); production keeps a read-only root filesystem.
+RUN mkdir -p /app/.data && chown 1000:1000 /app/.data
 # The official image's unprivileged `bun` user, by number: Kubernetes' runAsNonRoot can only verify a
 # numeric user.
 USER 1000:1000

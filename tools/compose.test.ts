@@ -11,6 +11,8 @@ import { portKey, SERVICES, urlKey, WORKER_NAMES } from '../shared/services.ts';
 
 interface ComposeService {
   image?: string;
+  build?: string;
+  volumes?: string[];
   command?: string[];
   environment?: Record<string, string>;
   ports?: string[];
@@ -34,10 +36,17 @@ describe('compose.yaml', () => {
     }
   });
 
-  test('each app service runs its own server.ts without Bun’s automatic .env loading', () => {
+  test('each app service runs its own server.ts from the repository’s one image, not a mounted source', () => {
+    // The image's entrypoint is `bun --no-env-file` (tools/deploy/dockerfile.test.ts): the command is the entry file.
     for (const [name, entry] of Object.entries(APP_SERVICES)) {
-      expect(services[name]?.command).toEqual(['bun', '--no-env-file', entry]);
+      expect(services[name]?.command).toEqual([entry]);
     }
+    for (const name of [...Object.keys(APP_SERVICES), 'setup']) {
+      expect(services[name]?.build, name).toBe('.');
+      expect(services[name]?.image, name).toBe(services.gateway?.image as string);
+      expect(services[name]?.volumes ?? [], name).not.toContain('.:/app');
+    }
+    expect(services.setup?.command).toEqual(['tools/migrations/migrate-cli.ts']);
   });
 
   test('only the gateway publishes a port, the one it listens on', () => {
