@@ -1,5 +1,6 @@
 // Opens the gateway's public port: the one way it starts, in server.ts and in tests alike.
 import { randomUUID } from 'node:crypto';
+import { DRAIN_LIMIT_BYTES } from '../shared/http/body-limit.ts';
 import { InternalError } from '../shared/http/errors.ts';
 import type { GatewayApp } from './app.ts';
 import { errorResponse } from './pipeline/pipeline.ts';
@@ -12,8 +13,12 @@ export interface ListeningGateway {
   close(): Promise<void>;
 }
 
-/** Bun.serve's own hard cap (it answers a bare 413 past it); our limit is pipeline/body-limit.ts's. */
-const MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024;
+/**
+ * Bun.serve's own hard cap: past it, it closes the connection with a bare 413. Our limit is lower
+ * (pipeline/body-limit.ts); up to this cap Bun reads and discards what follows our 413, so a client
+ * still writing its body can read that answer.
+ */
+const MAX_REQUEST_BODY_BYTES = DRAIN_LIMIT_BYTES;
 /** Bun.serve closes a connection idle this long; the most it allows is 255 s. */
 const MAX_IDLE_TIMEOUT_SECONDS = 255;
 

@@ -1,15 +1,57 @@
-// Stage: a body declared larger than the limit is refused here with 413 PAYLOAD_TOO_LARGE, before any
-// worker is asked. (A chunked body over it is refused by the worker's own limit, in the same shape.)
+// Stage: bodies over the limit get 413 PAYLOAD_TOO_LARGE from the gateway, in a way a client that
+// writes its whole body before reading (Python's urllib, many HTTP libraries) can read:
+// - declared too large (Content-Length): answered at once, and Bun.serve reads and discards the rest
+//   of the body (up to its own cap, DRAIN_LIMIT_BYTES, set in listen.ts) instead of closing on it;
+// - of undeclared length (chunked): streamed to the worker up to the limit, then read to its end and
+//   thrown away (up to the same bound); only then does the forward stage answer 413. The worker is
+//   never sent more than the limit, and its failure is not blamed on it (no 502, no ejection).
+// Workers enforce the same limit the same way (shared/http/body-limit.ts).
+import { BODY_LIMIT_BYTES, DRAIN_LIMIT_BYTES } from '../../shared/http/body-limit.ts';
 import { PayloadTooLarge } from '../../shared/http/errors.ts';
 import { errorResponse, type Stage } from './pipeline.ts';
 
-/** Fastify's default body limit, kept for API bodies too. */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+export interface CountedBody {
+  stream: ReadableStream<Uint8Array>;
+  /** True once more than the limit has arrived: the stream then fails after draining. */
+  readonly tooLarge: boolean;
+}
+
+/** `body` passed on up to `limit` bytes; past it, read on and discarded to its end (at most `drainLimit`), then failed. */
+export function countBody(body: ReadableStream<Uint8Array>, limit: number, drainLimit: number): CountedBody {
+  let seen = 0;
+  const stream = body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > drainLimit) return controller.error(new PayloadTooLarge());
+        const room = limit - (seen - chunk.byteLength);
+        if (room >= chunk.byteLength) controller.enqueue(chunk);
+        else if (room > 0) controller.enqueue(chunk.subarray(0, room));
+      },
+      flush(controller) {
+        if (seen > limit) controller.error(new PayloadTooLarge());
+      },
+    }),
+  );
+  return {
+    stream,
+    get tooLarge() {
+      return seen > limit;
+    },
+  };
+}
 
 export const bodyLimitStage: Stage = {
   name: 'body-limit',
   handle(context) {
-    if (Number(context.request.headers.get('content-length') ?? 0) <= BODY_LIMIT_BYTES) return undefined;
-    return errorResponse(new PayloadTooLarge(), context.requestId);
+    const declared = context.request.headers.get('content-length');
+    if (declared !== null) {
+      if (Number(declared) <= BODY_LIMIT_BYTES) return undefined;
+      return errorResponse(new PayloadTooLarge(), context.requestId);
+    }
+    if (context.request.body) {
+      context.countedBody = countBody(context.request.body, BODY_LIMIT_BYTES, DRAIN_LIMIT_BYTES);
+    }
+    return undefined;
   },
 };

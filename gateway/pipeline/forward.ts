@@ -7,7 +7,12 @@
 // was waiting on a replica the health probe has just ejected (its host cut off: nothing will ever
 // answer). A safe request has no effect to repeat. Nothing else is retried: a POST whose connection
 // broke may have been applied (the client can retry it safely with an Idempotency-Key).
-import { UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable } from '../../shared/http/errors.ts';
+import {
+  PayloadTooLarge,
+  UpstreamBadResponse,
+  UpstreamTimeout,
+  UpstreamUnavailable,
+} from '../../shared/http/errors.ts';
 import type { Replica } from '../replica-set.ts';
 import type { Upstream } from '../upstreams.ts';
 import { errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
@@ -107,13 +112,15 @@ async function forward(context: GatewayRequest, upstream: Upstream, options: For
       const response = await fetch(`${replica.origin}${url.pathname}${url.search}`, {
         method: request.method,
         headers,
-        body: request.body,
+        body: context.countedBody?.stream ?? request.body,
         redirect: 'manual',
         signal: abort.signal,
       });
       observe(String(response.status));
       return new Response(response.body, { status: response.status, headers: downstreamHeaders(response) });
     } catch (caught) {
+      // The client's own body went over the limit (body-limit.ts): its fault, not the worker's.
+      if (context.countedBody?.tooLarge) return errorResponse(new PayloadTooLarge(), requestId);
       const error = abort.signal.aborted ? abort.signal.reason : caught;
       const canRetry = safe && attempt < 2;
       if (error instanceof Ejected) {

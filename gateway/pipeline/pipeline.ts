@@ -5,6 +5,7 @@ import type { Server } from 'bun';
 import type { FastifyError } from 'fastify';
 import { renderError } from '../../shared/http/error-handler.ts';
 import type { Upstream } from '../upstreams.ts';
+import type { CountedBody } from './body-limit.ts';
 
 export interface GatewayRequest {
   request: Request;
@@ -19,6 +20,8 @@ export interface GatewayRequest {
   clientKey: string;
   /** Set by api-route.ts when the path is API traffic. */
   upstream?: Upstream;
+  /** Set by body-limit.ts for a body of undeclared length (chunked): the body as forwarded, counted on its way. */
+  countedBody?: CountedBody;
   /** Set by token-check.ts: the verified token's subject and session id. */
   subject?: string;
   sessionId?: string;

@@ -6,6 +6,7 @@ import pinoPretty from 'pino-pretty';
 import type { ServiceName } from '../config-schema.ts';
 import { registerOpenApi } from '../plugins/openapi.ts';
 import { registerOverloadProtection } from '../plugins/overload.ts';
+import { BODY_LIMIT_BYTES, drainOversizedBodies } from './body-limit.ts';
 import { errorBodySchema, installErrorHandling } from './error-handler.ts';
 import { ServiceClosing, ValidationFailed } from './errors.ts';
 import { ENCODED_PATH_MESSAGE, hasEncodedCharacters } from './plain-paths.ts';
@@ -59,6 +60,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: false, // answered in our error shape below
+    bodyLimit: BODY_LIMIT_BYTES,
     // Unknown properties are an error (mass assignment is refused, not silently stripped).
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: 'array', useDefaults: true } },
   }) as unknown as FastifyInstance;
@@ -75,6 +77,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   // string and then a 400 from the schema; without that parser they are the 415 the README promises.
   app.removeContentTypeParser('text/plain');
   refuseNulCharacters(app);
+  drainOversizedBodies(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
