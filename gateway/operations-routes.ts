@@ -69,7 +69,7 @@ export async function registerOperationsRoutes(app: FastifyInstance, config: Ser
   );
   const hidden = { schema: { hide: true } };
 
-  app.get('/health/live', { schema: { summary: 'The gateway process is up' } }, async () => ({
+  app.get('/health/live', { schema: { summary: 'The gateway process is up', hide: true } }, async () => ({
     status: 'ok',
     service: 'gateway',
   }));
@@ -101,7 +101,8 @@ export async function registerOperationsRoutes(app: FastifyInstance, config: Ser
     const degraded = Object.values(workers).includes('degraded');
     return { status: degraded ? 'degraded' : 'ready', service: 'gateway', workers };
   }, READINESS_REUSE_MS);
-  app.get('/health/ready', { schema: { summary: 'Ready when every worker has a ready replica' } }, async () => {
+  // Health routes are for probes, not API consumers: hidden from the API document like metrics and status.
+  app.get('/health/ready', { schema: { hide: true } }, async () => {
     // Told to stop: not ready at once (never from a reused answer), so balancers stop sending first.
     if (app.draining) throw new NotReady('shutting down');
     return checkWorkers();

@@ -105,6 +105,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     {
       schema: {
         summary: 'Liveness of this service',
+        // Operational, like readiness and metrics: not part of the API document consumers build on.
+        hide: true,
         response: {
           200: {
             type: 'object',

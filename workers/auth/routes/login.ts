@@ -22,6 +22,8 @@ export function loginRoute(
       // attempt per address before forwarding.
       schema: {
         summary: 'Exchange email and password for tokens',
+        operationId: 'logIn',
+        security: [],
         body: {
           type: 'object',
           required: ['email', 'password'],

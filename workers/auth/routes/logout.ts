@@ -17,6 +17,7 @@ export function logoutRoute(
       onRequest: app.authenticateSignature,
       schema: {
         summary: 'End the current session: its refresh and access tokens stop working',
+        operationId: 'logOut',
         security: [{ bearerAuth: [] }],
         response: { 204: { type: 'null' }, 401: { $ref: 'ErrorBody#' } },
       },

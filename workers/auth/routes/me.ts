@@ -10,6 +10,7 @@ export function meRoute(app: FastifyInstance, deps: { reads: CachedUserReads }) 
     {
       schema: {
         summary: 'The current user',
+        operationId: 'getCurrentUser',
         security: [{ bearerAuth: [] }],
         response: { 200: { $ref: 'PublicUser#' }, 401: { $ref: 'ErrorBody#' }, 404: { $ref: 'ErrorBody#' } },
       },

@@ -23,6 +23,8 @@ export function refreshRoute(app: FastifyInstance, deps: { tokens: TokenIssuer; 
       },
       schema: {
         summary: 'Exchange a refresh token for a new pair (the old refresh token stops working)',
+        operationId: 'refreshTokens',
+        security: [],
         body: {
           type: 'object',
           required: ['refreshToken'],

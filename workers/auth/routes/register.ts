@@ -23,6 +23,8 @@ export function registerRoute(
       config: { rateLimit: { ...deps.limits.perAccount, hook: 'preHandler', keyGenerator: accountKey('email') } },
       schema: {
         summary: 'Create an account and log in',
+        operationId: 'registerAccount',
+        security: [],
         body: {
           type: 'object',
           required: ['email', 'password', 'name'],

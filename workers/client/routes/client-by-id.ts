@@ -20,6 +20,7 @@ export function clientByIdRoutes(
     {
       schema: {
         summary: 'One of your clients',
+        operationId: 'getClient',
         security: [{ bearerAuth: [] }],
         params: uuidParamsSchema,
         response: { 200: { $ref: 'Client#' }, ...clientErrorResponses },
@@ -42,6 +43,7 @@ export function clientByIdRoutes(
     {
       schema: {
         summary: 'Change one of your clients',
+        operationId: 'updateClient',
         security: [{ bearerAuth: [] }],
         params: uuidParamsSchema,
         body: { type: 'object', additionalProperties: false, minProperties: 1, properties: writableClientProperties },
@@ -61,6 +63,7 @@ export function clientByIdRoutes(
     {
       schema: {
         summary: 'Delete one of your clients',
+        operationId: 'deleteClient',
         security: [{ bearerAuth: [] }],
         params: uuidParamsSchema,
         response: { 204: { type: 'null' }, ...clientErrorResponses },

@@ -23,6 +23,7 @@ export function createClientRoute(
     {
       schema: {
         summary: 'Create a client owned by the caller',
+        operationId: 'createClient',
         description:
           'Send an Idempotency-Key header to make a retry safe (after a 503, a 504 or a dropped connection): ' +
           'the retry with the same key and body gets the first answer instead of a second client.',

@@ -18,6 +18,7 @@ export function listClientsRoute(
     {
       schema: {
         summary: "List the caller's clients",
+        operationId: 'listClients',
         security: [{ bearerAuth: [] }],
         querystring: {
           type: 'object',

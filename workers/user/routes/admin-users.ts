@@ -27,6 +27,7 @@ export function adminUserRoutes(
     {
       schema: {
         summary: 'List users (admin)',
+        operationId: 'listUsers',
         security: [{ bearerAuth: [] }],
         querystring: {
           type: 'object',
@@ -60,6 +61,7 @@ export function adminUserRoutes(
     {
       schema: {
         summary: 'One user (admin)',
+        operationId: 'getUser',
         security: [{ bearerAuth: [] }],
         params: idParamsSchema,
         response: { 200: { $ref: 'PublicUser#' }, ...adminErrors },
@@ -78,6 +80,7 @@ export function adminUserRoutes(
     {
       schema: {
         summary: "Change a user's role or status (admin); disabling ends their sessions",
+        operationId: 'updateUser',
         security: [{ bearerAuth: [] }],
         params: idParamsSchema,
         body: {

@@ -29,7 +29,14 @@ export function ownProfileRoutes(
 ) {
   app.get(
     '/api/v1/users/me',
-    { schema: { summary: 'Your own profile', security: [{ bearerAuth: [] }], response: profileResponses } },
+    {
+      schema: {
+        summary: 'Your own profile',
+        operationId: 'getOwnProfile',
+        security: [{ bearerAuth: [] }],
+        response: profileResponses,
+      },
+    },
     async (request, reply) => {
       const { value: user, status } = await deps.reads.profile(request.user.sub, wantsFreshRead(request));
       if (!user) throw new ResourceNotFound('User');
@@ -43,6 +50,7 @@ export function ownProfileRoutes(
     {
       schema: {
         summary: 'Change your name, or your password (with the current one; other sessions end)',
+        operationId: 'updateOwnProfile',
         security: [{ bearerAuth: [] }],
         body: {
           type: 'object',
@@ -53,7 +61,12 @@ export function ownProfileRoutes(
             password: { type: 'string', minLength: 8, maxLength: 128 },
             currentPassword: { type: 'string', minLength: 1, maxLength: 128 },
           },
-          dependencies: { password: ['currentPassword'] },
+          // A new password needs the current one. Written as anyOf, not JSON Schema's `dependencies`,
+          // which OpenAPI 3.0 schemas do not have (the document must describe what is validated).
+          anyOf: [
+            { not: { properties: { password: { type: 'string' } }, required: ['password'] } },
+            { properties: { currentPassword: { type: 'string' } }, required: ['currentPassword'] },
+          ],
         },
         response: profileResponses,
       },
