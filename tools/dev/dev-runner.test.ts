@@ -40,7 +40,8 @@ describe('bun run dev', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const { waitFor } = watchOutput(runner);
+    const watched = watchOutput(runner);
+    const { waitFor } = watched;
     // All four services up: the gateway and three workers listening, each worker saying its mode.
     for (const port of [gateway, auth, user, client]) {
       await waitFor(new RegExp(`(Server|Gateway) listening at http://127\\.0\\.0\\.1:${port}`), 60_000);
@@ -57,6 +58,17 @@ describe('bun run dev', () => {
     const list = await call(base, 'GET', '/api/v1/clients?page=1&limit=20', { token: login.body.accessToken });
     expect(list.status).toBe(200);
     expect(list.body.meta.total).toBe(25);
+
+    // Redis runs as in production (redis-server is installed here): the repeated page comes from the
+    // gateway's edge cache, which exists only with Redis.
+    expect(watched.text()).toMatch(/Redis \(a cache only: bounded, no persistence\) listens on 127\.0\.0\.1:\d+/);
+    let edgeHit = false;
+    for (let attempt = 0; attempt < 20 && !edgeHit; attempt++) {
+      const again = await call(base, 'GET', '/api/v1/clients?page=1&limit=20', { token: login.body.accessToken });
+      edgeHit = again.headers.get('x-cache') === 'hit';
+      if (!edgeHit) await Bun.sleep(100);
+    }
+    expect(edgeHit).toBe(true);
 
     const exited = new Promise<number | null>((resolve) => runner?.once('exit', (code) => resolve(code)));
     runner.kill('SIGINT');

@@ -1,6 +1,6 @@
 // `bun run dev`: every service of the registry as separate processes (several per worker when
 // `<NAME>_REPLICAS` says so) with prefixed logs, against the configured database or an embedded one
-// (database-for-dev.ts). Before anything starts, the connection budget is checked the way the doctor
+// (database-for-dev.ts), with Redis as the cache when it is installed (cache-for-dev.ts). Before anything starts, the connection budget is checked the way the doctor
 // checks it. A process that exits is restarted with back-off; the rest keep running. SIGUSR2 (or
 // `bun run dev:roll`) rolls every worker replica one at a time; Ctrl-C stops everything.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ import { ConfigError, loadToolConfig, REPOSITORY_ROOT } from '../../shared/env.t
 import { resolveJwtKeys } from '../../shared/jwt-keys.ts';
 import { SERVICES, workerNames } from '../../shared/services.ts';
 import { stopChild } from '../stack/processes.ts';
+import { prepareDevCache } from './cache-for-dev.ts';
 import { prepareDevDatabase } from './database-for-dev.ts';
 import { devBudgetProblems } from './dev-budget.ts';
 import { DevPlanError, type PlannedProcess, planDevProcesses } from './dev-plan.ts';
@@ -57,6 +58,7 @@ if (overBudget.length > 0) {
 }
 
 const database = await prepareDevDatabase(config, say);
+const cache = await prepareDevCache(config, say);
 // Generate the development key pair once, before the processes race to create it.
 resolveJwtKeys(config, { needPrivateKey: true });
 if (database.fresh) {
@@ -90,7 +92,7 @@ let stopping = false;
 function start(entry: Supervised, extraEnv: Record<string, string> = {}) {
   const child = spawn('bun', ['--no-env-file', join(REPOSITORY_ROOT, entry.planned.entry)], {
     cwd: REPOSITORY_ROOT,
-    env: { ...process.env, ...database.env, ...entry.planned.env, ...extraEnv },
+    env: { ...process.env, ...database.env, ...cache.env, ...entry.planned.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   entry.child = child;
@@ -194,6 +196,7 @@ async function stopEverything(exitCode: number) {
   say('Stopping the services...');
   // SIGINT: everything stops at once, so no worker needs to wait for a balancer to notice it.
   await Promise.all(supervised.map((entry) => (entry.child ? stopChild(entry.child, 'SIGINT', 12_000) : undefined)));
+  await cache.stop();
   await database.stop();
   rmSync(devRunnerPidFile(config), { force: true });
   say('Stopped.');
