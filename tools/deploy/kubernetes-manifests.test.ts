@@ -22,6 +22,7 @@ import {
   selects,
   valuesOf,
 } from './manifest-queries.ts';
+import { ingressAllowed, podOf } from './network-policy.ts';
 
 const KUBERNETES_DIR = join(REPOSITORY_ROOT, 'deploy/kubernetes');
 const OVERLAYS = readdirSync(join(KUBERNETES_DIR, 'overlays'));
@@ -146,6 +147,12 @@ describe('Kubernetes overlays', () => {
         }
       });
 
+      test('the gateways split the rate limits by the fewest of them that may run', () => {
+        const gateway = deploymentRunning(objects, 'gateway/server.ts') as KubernetesObject;
+        const hpa = autoscalerFor(objects, gateway) as KubernetesObject;
+        expect(Number(config[replicasKey('gateway')])).toBe(hpa.spec.minReplicas);
+      });
+
       test('runtime traffic goes to a transaction pooler: a central PgBouncer of ≥ 2 pods, or the provider’s', () => {
         const runtime = buildPooledDatabaseConfig({ databaseUrl: secret.DATABASE_URL as string });
         expect(runtime.mode).toBe('transaction');
@@ -229,6 +236,47 @@ describe('Kubernetes overlays', () => {
           ['LoadBalancer', 'NodePort'].includes(service.spec.type),
         );
         expect(exposed).toEqual([]);
+      });
+
+      test('network policies let through exactly the connections the system makes', () => {
+        const pod = (entry: string) => podOf(deploymentRunning(objects, entry) as KubernetesObject);
+        const gateway = pod('gateway/server.ts');
+        const workers = WORKER_NAMES.map((worker) => ({ worker, pod: pod(`${SERVICES[worker].dir}/server.ts`) }));
+        const job = objectsOfKind(objects, 'Job')[0] as KubernetesObject;
+        const migrations = podOf(job);
+        const outsider = { labels: { 'app.kubernetes.io/name': 'debug-shell' }, containers: [] };
+        const allowed = (from: typeof gateway, to: typeof gateway, port: number) =>
+          ingressAllowed(objects, from, to, port);
+        // Default deny: a pod nobody expects reaches nothing, not even the migrations Job.
+        expect(
+          objectsOfKind(objects, 'NetworkPolicy').some((policy) => Object.keys(policy.spec.podSelector).length === 0),
+        ).toBe(true);
+
+        expect(allowed(outsider, gateway, Number(config.GATEWAY_PORT))).toBe(true); // the public port
+        for (const { worker, pod: target } of workers) {
+          const port = Number(config[portKey(worker)]);
+          expect(allowed(gateway, target, port), `gateway → ${worker}`).toBe(true);
+          expect(allowed(outsider, target, port), `outsider → ${worker}`).toBe(false);
+          expect(allowed((workers[0] as { pod: typeof gateway }).pod, target, port), `worker → ${worker}`).toBe(false);
+        }
+        const redis = podOf(named(objects, 'Deployment', 'redis') as KubernetesObject);
+        for (const client of [gateway, ...workers.map((entry) => entry.pod)])
+          expect(allowed(client, redis, 6379)).toBe(true);
+        expect(allowed(outsider, redis, 6379)).toBe(false);
+
+        const pgbouncer = pgbouncerOf(objects);
+        if (pgbouncer) {
+          const port = Number(containerEnvironment(objects, firstContainer(pgbouncer)).LISTEN_PORT);
+          for (const { worker, pod: client } of workers)
+            expect(allowed(client, podOf(pgbouncer), port), worker).toBe(true);
+          expect(allowed(gateway, podOf(pgbouncer), port)).toBe(false);
+        }
+        const postgres = named(objects, 'Deployment', 'postgres');
+        if (postgres) {
+          expect(allowed(migrations, podOf(postgres), 5432)).toBe(true);
+          expect(allowed(podOf(pgbouncer as KubernetesObject), podOf(postgres), 5432)).toBe(true);
+          expect(allowed(gateway, podOf(postgres), 5432)).toBe(false);
+        }
       });
 
       test('secrets stay in the Secret; the configuration holds no password', () => {
