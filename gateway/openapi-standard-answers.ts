@@ -7,7 +7,8 @@
 // - 429 + Retry-After: the gateway's per-address limit on every API request (pipeline/rate-limit.ts);
 // - 502, 504, and 503 + Retry-After: the hop to the worker (pipeline/forward.ts), an overloaded or
 //   closing process, and the database: every API route reads or writes it, so its pool timeout
-//   (DB_POOL_TIMEOUT) and outage (DB_UNAVAILABLE) can answer any of them.
+//   (DB_POOL_TIMEOUT) and outage (DB_UNAVAILABLE) can answer any of them;
+// - 500 INTERNAL_ERROR: what no other code describes. Never intended, but a client must expect it.
 // The gateway's liveness routes answer before any limit or worker, so they get none of these.
 import { RETRY_AFTER_SECONDS } from '../shared/http/errors.ts';
 
@@ -69,6 +70,10 @@ export const STANDARD_RESPONSES = {
     ['UPSTREAM_UNAVAILABLE', 'SERVICE_OVERLOADED', 'SERVICE_CLOSING', 'DB_POOL_TIMEOUT', 'DB_UNAVAILABLE'],
   ),
   GatewayTimeout: errorAnswer('The worker did not answer within UPSTREAM_TIMEOUT', ['UPSTREAM_TIMEOUT']),
+  InternalError: errorAnswer(
+    'A failure nobody foresaw (a bug, or a fault no other code describes); details are in the logs under requestId',
+    ['INTERNAL_ERROR'],
+  ),
 } as const;
 
 type StandardResponse = keyof typeof STANDARD_RESPONSES;
@@ -93,4 +98,5 @@ export function documentStandardAnswers(path: string, operation: Operation): voi
   use('502', 'BadGateway', 'replace');
   use('503', 'Unavailable', 'replace');
   use('504', 'GatewayTimeout', 'replace');
+  use('500', 'InternalError', 'replace');
 }

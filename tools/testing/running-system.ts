@@ -7,6 +7,7 @@ import { buildApp as buildGateway } from '../../gateway/app.ts';
 import { type ListeningGateway, listenGateway } from '../../gateway/listen.ts';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { SERVICES, urlKey, WORKER_NAMES, type WorkerName } from '../../shared/services.ts';
+import { assertDocumentedAnswer, checkAnswersAgainstDocument, stopCheckingAnswers } from './contract-check.ts';
 import { testConfig, testKeys, uniqueEmail } from './helpers.ts';
 import { useTestStack } from './test-stack.ts';
 
@@ -67,19 +68,28 @@ export async function startSystem(
     keys: { publicKey: testKeys.publicKey },
   });
   const gateway = await listenGateway(gatewayApp, { host: '127.0.0.1', port: 0, upstreamTimeoutSeconds: 10 });
+  // Every answer call() gets from this gateway must be one its OpenAPI document allows. The document is
+  // read now, while every worker is up, from the route the gateway serves it on (through inject(), so
+  // reading it counts against no rate limit a test sets).
+  const served = await gatewayApp.operations.inject({ method: 'GET', url: '/openapi.json' });
+  await checkAnswersAgainstDocument(gateway.url, served.json());
   return {
     gatewayUrl: gateway.url,
     gateway,
     apps: Object.fromEntries(WORKER_NAMES.map((name) => [name, replicas[name][0]?.app])) as RunningSystem['apps'],
     replicas,
     async close() {
+      stopCheckingAnswers(gateway.url);
       await gateway.close();
       await Promise.all(WORKER_NAMES.flatMap((name) => replicas[name].map((replica) => replica.app.close())));
     },
   };
 }
 
-/** JSON request helper that keeps status, headers and parsed body together. */
+/**
+ * JSON request helper that keeps status, headers and parsed body together. Against a running system's
+ * gateway, it throws when the answer is not one the served OpenAPI document allows (contract-check.ts).
+ */
 export async function call(
   baseUrl: string,
   method: string,
@@ -107,7 +117,9 @@ export async function call(
   } catch {
     body = text;
   }
-  return { status: response.status, headers: response.headers, body };
+  const answer = { status: response.status, headers: response.headers, body };
+  await assertDocumentedAnswer(baseUrl, method, path, answer);
+  return answer;
 }
 
 /** Registers a fresh user through the gateway and returns its tokens and id. */
