@@ -80,7 +80,9 @@ export async function assertDocumentedAnswer(
   }
   // The library checks the values of the headers present; which must be present is OpenAPI's
   // `required: true` on each, which it does not read (it has all-or-none), so that is checked here.
-  const declared = (operation.responses?.[documented] as { headers?: Record<string, { required?: boolean }> }).headers;
+  const declared = (
+    operation.responses?.[documented] as { headers?: Record<string, { required?: boolean }> } | undefined
+  )?.headers;
   const missing = Object.entries(declared ?? {})
     .filter(([name, header]) => header.required && !answer.headers.has(name))
     .map(([name]) => ({ instancePath: '/headers', message: `must have required header ${name}` }));
