@@ -4,6 +4,8 @@ import { collectOutput, findBinary, findFreePort, stopChild, waitForPort } from 
 
 export interface RunningRedis {
   port: number;
+  /** The redis-server process's id. */
+  pid: number | undefined;
   url: string;
   /** Pauses the process (SIGSTOP): Redis stops answering but keeps its connections open. */
   pause(): void;
@@ -36,6 +38,7 @@ export async function startRedis(port?: number): Promise<RunningRedis> {
   }
   return {
     port: chosen,
+    pid: child.pid,
     url: `redis://127.0.0.1:${chosen}`,
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
