@@ -38,6 +38,8 @@ describe('classifyDatabaseFailure', () => {
     'Connection terminated unexpectedly',
     'Query read timeout',
     'server login has been failing, try again later (server_login_retry)',
+    // pg, when a pooled client's connection failed just before a statement (seen during a restart).
+    'Client has encountered a connection error and is not queryable',
   ])('recognises capacity and connection errors by their text: %s', (message) => {
     expect(classifyDatabaseFailure(new Error(message))).toBe('unavailable');
   });
@@ -73,6 +75,9 @@ describe('classifyDatabaseFailure', () => {
 describe('connectionDiedUnderStatement', () => {
   test('a connection lost while a statement ran', () => {
     expect(connectionDiedUnderStatement(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(
+      connectionDiedUnderStatement(new Error('Client has encountered a connection error and is not queryable')),
+    ).toBe(true);
     expect(connectionDiedUnderStatement(prismaWrapped({ kind: 'postgres', code: '57P01' }))).toBe(true);
     expect(connectionDiedUnderStatement({ name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } })).toBe(
       true,

@@ -19,15 +19,18 @@ const CONNECTION_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'S
 
 /** The same, as text, for errors that carry no code (pg's socket errors, PgBouncer's messages, Prisma's P1001/P1017). */
 const CONNECTION_TEXT =
-  /MaxClientsInSessionMode|max clients reached|no more connections allowed|too many clients|remaining connection slots|Can't reach database server|ECONNREFUSED|ECONNRESET|Connection terminated|server closed the connection|terminating connection|DatabaseNotReachable|TooManyConnections|query_wait_timeout|pgbouncer cannot connect|server login has been failing|server conn crashed|the database system is (starting up|shutting down|in recovery mode)|Query read timeout/i;
+  /MaxClientsInSessionMode|max clients reached|no more connections allowed|too many clients|remaining connection slots|Can't reach database server|ECONNREFUSED|ECONNRESET|Connection terminated|server closed the connection|terminating connection|DatabaseNotReachable|TooManyConnections|query_wait_timeout|pgbouncer cannot connect|server login has been failing|server conn crashed|the database system is (starting up|shutting down|in recovery mode)|Query read timeout|is not queryable/i;
 
 const POOL_TIMEOUT_TEXT =
   /timeout exceeded when trying to connect|Timed out fetching a new connection|Unable to start a transaction in the given time/i;
 
 /** A connection that died under a statement (as opposed to one that could not be had at all). */
 const DIED_UNDER_STATEMENT_SQLSTATE = /^(57P0[12]|08003|08006)$/;
+// pg's "Client has encountered a connection error and is not queryable": a pooled client whose
+// connection failed just before the statement was handed to it (seen in the fault suite during a
+// PostgreSQL restart); nothing was sent, so a fresh connection may take it.
 const DIED_UNDER_STATEMENT_TEXT =
-  /Connection terminated unexpectedly|server closed the connection unexpectedly|terminating connection|server conn crashed|ECONNRESET/i;
+  /Connection terminated unexpectedly|server closed the connection unexpectedly|terminating connection|server conn crashed|ECONNRESET|is not queryable/i;
 
 interface ErrorLink {
   name?: unknown;
