@@ -5,7 +5,12 @@
 // components something refers to. Cached briefly; a worker that does not answer is left out and named.
 import type { FastifyInstance } from 'fastify';
 import { OPENAPI_PATH } from '../shared/plugins/openapi.ts';
-import { documentStandardAnswers, type Operation, STANDARD_RESPONSES } from './openapi-standard-answers.ts';
+import {
+  documentStandardAnswers,
+  type Operation,
+  REQUEST_ID_HEADER,
+  STANDARD_RESPONSES,
+} from './openapi-standard-answers.ts';
 import type { Upstream } from './upstreams.ts';
 
 type Components = Record<string, Record<string, unknown>>;
@@ -61,10 +66,14 @@ export function completeDocument(document: OpenApiDocument): OpenApiDocument {
   // Relative: the API is wherever this document was fetched from (a consumer behind another host
   // name, or reading the operations listener's copy, sets its own base URL).
   document.servers = [{ url: '/', description: 'The gateway that serves this document' }];
-  const components: Components = { ...document.components, responses: { ...STANDARD_RESPONSES } };
+  const components: Components = {
+    ...document.components,
+    responses: { ...STANDARD_RESPONSES },
+    headers: { RequestId: REQUEST_ID_HEADER },
+  };
   document.components = components;
   const used = referencedComponents(document);
-  for (const kind of ['schemas', 'responses']) {
+  for (const kind of ['schemas', 'responses', 'headers']) {
     const entries = components[kind] ?? {};
     components[kind] = Object.fromEntries(
       Object.entries(entries).filter(([name]) => used.has(`#/components/${kind}/${name}`)),

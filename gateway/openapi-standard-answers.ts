@@ -21,6 +21,15 @@ export interface Operation {
   operationId?: string;
 }
 
+/** Every answer of the gateway carries its request id (pipeline/request-id.ts), errors and successes alike. */
+export const REQUEST_ID_HEADER = {
+  description:
+    'The id of this request (yours if you sent a plain one, else generated); it is in every log line about it',
+  required: true,
+  schema: { type: 'string' },
+};
+const requestIdRef = { $ref: '#/components/headers/RequestId' };
+
 const retryAfter = {
   description: 'Seconds to wait before trying again',
   required: true,
@@ -32,7 +41,7 @@ function errorAnswer(description: string, codes: string[]) {
   const needsRetryAfter = codes.some((code) => code === 'RATE_LIMITED' || RETRY_AFTER_SECONDS[code] !== undefined);
   return {
     description,
-    ...(needsRetryAfter ? { headers: { 'Retry-After': retryAfter } } : {}),
+    headers: { 'X-Request-Id': requestIdRef, ...(needsRetryAfter ? { 'Retry-After': retryAfter } : {}) },
     content: {
       'application/json': {
         schema: {
@@ -99,4 +108,8 @@ export function documentStandardAnswers(path: string, operation: Operation): voi
   use('503', 'Unavailable', 'replace');
   use('504', 'GatewayTimeout', 'replace');
   use('500', 'InternalError', 'replace');
+  for (const response of Object.values(responses) as { $ref?: string; headers?: Record<string, unknown> }[]) {
+    if (response.$ref) continue; // a shared answer, which names it itself
+    response.headers = { 'X-Request-Id': requestIdRef, ...response.headers };
+  }
 }

@@ -22,7 +22,11 @@ const error = (statusCode: number, code: string) => ({
   requestId: 'r',
 });
 const check = (method: string, path: string, status: number, body: unknown, headers: Record<string, string> = {}) =>
-  assertDocumentedAnswer(system.gatewayUrl, method, path, { status, headers: new Headers(headers), body });
+  assertDocumentedAnswer(system.gatewayUrl, method, path, {
+    status,
+    headers: new Headers({ 'x-request-id': 'r', ...headers }),
+    body,
+  });
 
 describe('answers checked against the served document', () => {
   test('real answers pass, a refusal and a success alike', async () => {
@@ -45,6 +49,16 @@ describe('answers checked against the served document', () => {
       'must have required header Retry-After',
     );
     await check('GET', '/api/v1/clients', 503, error(503, 'DB_POOL_TIMEOUT'), { 'retry-after': '1' });
+  });
+
+  test('an answer without its request id is refused', async () => {
+    await expect(
+      assertDocumentedAnswer(system.gatewayUrl, 'GET', '/api/v1/clients', {
+        status: 401,
+        headers: new Headers(),
+        body: error(401, 'AUTH_REQUIRED'),
+      }),
+    ).rejects.toThrow('must have required header X-Request-Id');
   });
 
   test('an error code the status does not allow is refused', async () => {

@@ -109,6 +109,9 @@ export interface components {
   responses: {
     /** @description Bad input: a parameter or the body fails its schema, or the body is not JSON */
     BadInput: {
+      headers: {
+        "X-Request-Id": components["headers"]["RequestId"];
+      };
       content: {
         "application/json": components["schemas"]["ErrorBody"] & ({
           /** @enum {string} */
@@ -118,6 +121,9 @@ export interface components {
     };
     /** @description The body is larger than 1 MiB */
     PayloadTooLarge: {
+      headers: {
+        "X-Request-Id": components["headers"]["RequestId"];
+      };
       content: {
         "application/json": components["schemas"]["ErrorBody"] & {
           /** @enum {string} */
@@ -127,6 +133,9 @@ export interface components {
     };
     /** @description The body is not application/json */
     UnsupportedMediaType: {
+      headers: {
+        "X-Request-Id": components["headers"]["RequestId"];
+      };
       content: {
         "application/json": components["schemas"]["ErrorBody"] & {
           /** @enum {string} */
@@ -137,6 +146,7 @@ export interface components {
     /** @description Too many requests from this address (or for this account): wait Retry-After */
     TooManyRequests: {
       headers: {
+        "X-Request-Id": components["headers"]["RequestId"];
         /** @description Seconds to wait before trying again */
         "Retry-After": number;
       };
@@ -149,6 +159,9 @@ export interface components {
     };
     /** @description The worker broke the connection before answering; the request may have been applied */
     BadGateway: {
+      headers: {
+        "X-Request-Id": components["headers"]["RequestId"];
+      };
       content: {
         "application/json": components["schemas"]["ErrorBody"] & {
           /** @enum {string} */
@@ -159,6 +172,7 @@ export interface components {
     /** @description Try again after Retry-After: no worker replica answers, a process is overloaded or shutting down, or the database is busy (pool timeout) or unreachable */
     Unavailable: {
       headers: {
+        "X-Request-Id": components["headers"]["RequestId"];
         /** @description Seconds to wait before trying again */
         "Retry-After": number;
       };
@@ -171,6 +185,9 @@ export interface components {
     };
     /** @description The worker did not answer within UPSTREAM_TIMEOUT */
     GatewayTimeout: {
+      headers: {
+        "X-Request-Id": components["headers"]["RequestId"];
+      };
       content: {
         "application/json": components["schemas"]["ErrorBody"] & {
           /** @enum {string} */
@@ -180,6 +197,9 @@ export interface components {
     };
     /** @description A failure nobody foresaw (a bug, or a fault no other code describes); details are in the logs under requestId */
     InternalError: {
+      headers: {
+        "X-Request-Id": components["headers"]["RequestId"];
+      };
       content: {
         "application/json": components["schemas"]["ErrorBody"] & {
           /** @enum {string} */
@@ -190,7 +210,10 @@ export interface components {
   };
   parameters: never;
   requestBodies: never;
-  headers: never;
+  headers: {
+    /** @description The id of this request (yours if you sent a plain one, else generated); it is in every log line about it */
+    RequestId: string;
+  };
   pathItems: never;
 }
 
@@ -214,6 +237,9 @@ export interface operations {
     responses: {
       /** @description Default Response */
       201: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": {
             user: components["schemas"]["PublicUser"];
@@ -226,18 +252,27 @@ export interface operations {
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       409: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -264,6 +299,9 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": {
             user: components["schemas"]["PublicUser"];
@@ -276,24 +314,36 @@ export interface operations {
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       403: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       409: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -319,6 +369,9 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": {
             accessToken: string;
@@ -330,24 +383,36 @@ export interface operations {
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       403: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       409: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -366,11 +431,17 @@ export interface operations {
     responses: {
       /** @description Default Response */
       204: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: never;
       };
       400: components["responses"]["BadInput"];
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -387,6 +458,9 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["PublicUser"];
         };
@@ -394,12 +468,18 @@ export interface operations {
       400: components["responses"]["BadInput"];
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -416,24 +496,36 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["PublicUser"];
         };
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -459,24 +551,36 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["PublicUser"];
         };
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -504,6 +608,9 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": {
             data: components["schemas"]["PublicUser"][];
@@ -518,24 +625,36 @@ export interface operations {
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       403: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -558,30 +677,45 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["PublicUser"];
         };
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       403: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -614,30 +748,45 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["PublicUser"];
         };
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       403: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -667,6 +816,9 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": {
             data: components["schemas"]["Client"][];
@@ -681,18 +833,27 @@ export interface operations {
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       403: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -732,6 +893,7 @@ export interface operations {
       /** @description The new client, or the first answer again for a repeated Idempotency-Key */
       201: {
         headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
           /** @description Present when this is the stored answer to an earlier request with the same Idempotency-Key. */
           "idempotent-replayed"?: "true";
         };
@@ -741,30 +903,45 @@ export interface operations {
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       403: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description IDEMPOTENCY_KEY_IN_PROGRESS (with Retry-After) */
       409: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -773,6 +950,9 @@ export interface operations {
       415: components["responses"]["UnsupportedMediaType"];
       /** @description IDEMPOTENCY_KEY_REUSED: the key was used with another body */
       422: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -795,30 +975,45 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["Client"];
         };
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       403: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -841,28 +1036,43 @@ export interface operations {
     responses: {
       /** @description Default Response */
       204: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: never;
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       403: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -898,30 +1108,45 @@ export interface operations {
     responses: {
       /** @description Default Response */
       200: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["Client"];
         };
       };
       /** @description Default Response */
       400: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       401: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       403: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Default Response */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["RequestId"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
