@@ -15,11 +15,12 @@ COPY shared ./shared
 COPY tools/migrations ./tools/migrations
 RUN bun install --frozen-lockfile
 
-# Stage 2: production dependencies only; no install scripts (nothing to generate here).
+# Stage 2: production dependencies only; no install scripts (nothing to generate here), and no optional
+# peers: @prisma/client would otherwise bring the prisma CLI and TypeScript (393 MB instead of 135 MB).
 FROM oven/bun:1.4.5 AS production-dependencies
 WORKDIR /app
 COPY package.json bun.lock bunfig.toml ./
-RUN bun install --frozen-lockfile --production --ignore-scripts
+RUN bun install --frozen-lockfile --production --omit=peer --ignore-scripts
 
 # Stage 3: what runs. No .env is ever copied (.dockerignore): configuration comes from the
 # environment, and an unset NODE_ENV already means production; it is said here for readers.

@@ -4,16 +4,25 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Dockerfile, DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { SERVICES } from '../../shared/services.ts';
+import {
+  args,
+  contextCopies,
+  copyFrom,
+  jsonArgs,
+  keyword,
+  dockerfileText as readDockerfile,
+  type Stage,
+  stagesOf,
+} from './dockerfile-stages.ts';
 import { isIgnored, parseDockerignore } from './dockerignore.ts';
 import { runtimeImportGraph } from './import-graph.ts';
 
 const read = (file: string) => readFileSync(join(REPOSITORY_ROOT, file), 'utf8');
-const dockerfileText = read('Dockerfile');
-const dockerfile = DockerfileParser.parse(dockerfileText);
+const dockerfileText = readDockerfile();
 const ignorePatterns = parseDockerignore(read('.dockerignore'));
 const manifest = JSON.parse(read('package.json'));
 const bunVersion = manifest.packageManager.split('@')[1];
@@ -21,40 +30,8 @@ const bunVersion = manifest.packageManager.split('@')[1];
 const MIGRATIONS_ENTRY = 'tools/migrations/migrate-cli.ts';
 const SERVICE_ENTRIES = Object.values(SERVICES).map((service) => `${service.dir}/server.ts`);
 
-interface Stage {
-  name?: string;
-  image: string;
-  instructions: Instruction[];
-}
-
-function stagesOf(file: Dockerfile): Stage[] {
-  const stages: Stage[] = [];
-  for (const instruction of file.getInstructions()) {
-    if (instruction.getKeyword() === 'FROM') {
-      const from = file
-        .getFROMs()
-        .find((candidate) => candidate.getRange().start.line === instruction.getRange().start.line);
-      stages.push({ name: from?.getBuildStage() ?? undefined, image: from?.getImage() ?? '', instructions: [] });
-    } else {
-      stages.at(-1)?.instructions.push(instruction);
-    }
-  }
-  return stages;
-}
-
-const stages = stagesOf(dockerfile);
+const stages = stagesOf(DockerfileParser.parse(dockerfileText));
 const runtime = stages.at(-1) as Stage;
-const keyword = (stage: Stage, name: string) => stage.instructions.filter((entry) => entry.getKeyword() === name);
-const args = (instruction: Instruction) => instruction.getArguments().map((arg) => arg.getValue());
-const jsonArgs = (instruction: Instruction) => JSON.parse(instruction.getArgumentsContent() ?? '[]') as string[];
-const copyFrom = (instruction: Instruction) => /--from=(\S+)/.exec(instruction.getTextContent())?.[1];
-
-/** The (source, destination) pairs a stage copies from the build context (not from other stages). */
-function contextCopies(stage: Stage): string[] {
-  return keyword(stage, 'COPY')
-    .filter((instruction) => copyFrom(instruction) === undefined)
-    .flatMap((instruction) => args(instruction).slice(0, -1));
-}
 
 describe('Dockerfile', () => {
   test('parses and lints clean with a real Dockerfile parser', () => {
