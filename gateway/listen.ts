@@ -15,8 +15,8 @@ export interface ListeningGateway {
 
 /**
  * Bun.serve's own hard cap: past it, it closes the connection with a bare 413. Our limit is lower
- * (pipeline/body-limit.ts); up to this cap Bun reads and discards what follows our 413, so a client
- * still writing its body can read that answer.
+ * (pipeline/body-limit.ts), which reads a body over it to its end before answering 413, so that a
+ * client still writing can read the answer; this cap bounds how much it reads.
  */
 const MAX_REQUEST_BODY_BYTES = DRAIN_LIMIT_BYTES;
 /** Bun.serve closes a connection idle this long; the most it allows is 255 s. */

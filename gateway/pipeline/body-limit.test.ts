@@ -42,35 +42,45 @@ afterAll(async () => {
   worker.stop(true);
 });
 
-const send = (size: number, chunked: boolean) =>
+const send = (size: number, chunked: boolean, connection = 'keep-alive') =>
   sendWholeBodyThenRead(gateway.url, {
     method: 'POST',
     path: '/api/v1/auth/login', // a public route: no token needed to reach the body limit
-    headers: { 'content-type': 'application/json', ...(chunked ? {} : { 'content-length': String(size) }) },
+    headers: {
+      'content-type': 'application/json',
+      connection,
+      ...(chunked ? {} : { 'content-length': String(size) }),
+    },
     body: Buffer.alloc(size, 'x'),
     chunked,
   });
 
 describe('bodies over the limit, at the gateway', () => {
-  test('declared too large: the client finishes writing and reads a 413; no worker is asked', async () => {
-    received.length = 0;
-    const answer = await send(16 * 1024 * 1024, false);
-    expect(answer.writeError).toBeUndefined();
-    expect(answer.status).toBe(413);
-    expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
-    expect(answer.headers['x-request-id']).toBeDefined();
-    expect(received).toEqual([]);
-  });
+  test.each(['keep-alive', 'close'])(
+    'declared too large, Connection: %s: the client finishes writing and reads a 413; no worker is asked',
+    async (connection) => {
+      received.length = 0;
+      const answer = await send(16 * 1024 * 1024, false, connection);
+      expect(answer.writeError).toBeUndefined();
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
+      expect(answer.headers['x-request-id']).toBeDefined();
+      expect(received).toEqual([]);
+    },
+  );
 
-  test('chunked past the limit: the worker gets at most the limit, the client reads the 413', async () => {
-    received.length = 0;
-    const answer = await send(16 * 1024 * 1024, true);
-    expect(answer.writeError).toBeUndefined();
-    expect(answer.status).toBe(413);
-    expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
-    expect(received.length).toBeLessThanOrEqual(1);
-    expect(received[0] ?? 0).toBeLessThanOrEqual(BODY_LIMIT_BYTES);
-  });
+  test.each(['keep-alive', 'close'])(
+    'chunked past the limit, Connection: %s: the worker gets at most the limit, the client reads the 413',
+    async (connection) => {
+      received.length = 0;
+      const answer = await send(16 * 1024 * 1024, true, connection);
+      expect(answer.writeError).toBeUndefined();
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
+      expect(received.length).toBeLessThanOrEqual(1);
+      expect(received[0] ?? 0).toBeLessThanOrEqual(BODY_LIMIT_BYTES);
+    },
+  );
 
   test.each([false, true])('chunked: %p → a body within the limit reaches the worker whole', async (chunked) => {
     received.length = 0;

@@ -1,7 +1,9 @@
 // Stage: bodies over the limit get 413 PAYLOAD_TOO_LARGE from the gateway, in a way a client that
 // writes its whole body before reading (Python's urllib, many HTTP libraries) can read:
-// - declared too large (Content-Length): answered at once, and Bun.serve reads and discards the rest
-//   of the body (up to its own cap, DRAIN_LIMIT_BYTES, set in listen.ts) instead of closing on it;
+// - declared too large (Content-Length): read to its end and thrown away first, then answered. (Left
+//   unread, Bun.serve drains it only on a keep-alive connection; a client sending `Connection: close`,
+//   as Python's urllib does, had its connection closed under it.) Past Bun.serve's own cap,
+//   DRAIN_LIMIT_BYTES (listen.ts), the body is refused without being read;
 // - of undeclared length (chunked): streamed to the worker up to the limit, then read to its end and
 //   thrown away (up to the same bound); only then does the forward stage answer 413. The worker is
 //   never sent more than the limit, and its failure is not blamed on it (no 502, no ejection).
@@ -41,12 +43,25 @@ export function countBody(body: ReadableStream<Uint8Array>, limit: number, drain
   };
 }
 
+/** Reads `body` to its end, keeping nothing. */
+async function discard(body: ReadableStream<Uint8Array> | null): Promise<void> {
+  if (!body) return;
+  try {
+    for await (const _chunk of body) {
+      // thrown away
+    }
+  } catch {
+    // the client gave up: nobody is left to read the answer anyway
+  }
+}
+
 export const bodyLimitStage: Stage = {
   name: 'body-limit',
-  handle(context) {
+  async handle(context) {
     const declared = context.request.headers.get('content-length');
     if (declared !== null) {
       if (Number(declared) <= BODY_LIMIT_BYTES) return undefined;
+      await discard(context.request.body);
       return errorResponse(new PayloadTooLarge(), context.requestId);
     }
     if (context.request.body) {

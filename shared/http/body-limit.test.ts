@@ -23,14 +23,23 @@ const jsonOf = (bytes: number) => Buffer.from(JSON.stringify({ notes: 'x'.repeat
 const OVER = 8 * 1024 * 1024;
 
 describe('bodies over the limit, at a worker', () => {
-  test.each([false, true])(
-    'chunked: %p → the client finishes writing and reads a 413 in the error shape',
-    async (chunked) => {
+  test.each([
+    [false, 'keep-alive'],
+    [false, 'close'],
+    [true, 'keep-alive'],
+    [true, 'close'],
+  ])(
+    'chunked: %p, Connection: %s → the client finishes writing and reads a 413 in the error shape',
+    async (chunked, connection) => {
       const body = jsonOf(OVER);
       const answer = await sendWholeBodyThenRead(url, {
         method: 'POST',
         path: '/echo-size',
-        headers: { 'content-type': 'application/json', ...(chunked ? {} : { 'content-length': String(body.length) }) },
+        headers: {
+          'content-type': 'application/json',
+          connection,
+          ...(chunked ? {} : { 'content-length': String(body.length) }),
+        },
         body,
         chunked,
       });
