@@ -1,16 +1,18 @@
 // The image, run without a container engine: its file tree is assembled by replaying the Dockerfile
 // (image-tree.ts), then the migrations Job's command migrates a fresh database from it, and all four
 // services start from it in production mode, as the Kubernetes manifests start them, and serve the
-// walking slice through the gateway. What this cannot show: the base image's own system, a read-only
-// root filesystem, the non-root user (see README "Deploying").
+// walking slice through the gateway. Run as root (CI), every process runs as the Dockerfile's USER
+// with an unwritable HOME, so the tree (owned by root) is as read-only to it as the pod's root
+// filesystem. What this cannot show: the base image's own system (see README "Deploying").
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generateJwtKeyPair } from '../../shared/jwt-keys.ts';
 import { portKey, SERVICES, type ServiceName, urlKey, WORKER_NAMES } from '../../shared/services.ts';
 import { createDatabase, dropDatabase } from '../stack/postgres.ts';
 import { findFreePort } from '../stack/processes.ts';
 import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../testing/test-stack.ts';
+import { args, keyword, type Stage, stagesOf } from './dockerfile-stages.ts';
 import { assembleImageTree, type ImageTree } from './image-tree.ts';
 
 let tree: ImageTree;
@@ -18,9 +20,15 @@ const scratchDatabase = `poolwise_image_${process.pid}`;
 const running: ReturnType<typeof Bun.spawn>[] = [];
 const output: string[] = [];
 
+/** The runtime stage's `USER uid:gid`. */
+const [imageUid, imageGid] = (args(keyword(stagesOf().at(-1) as Stage, 'USER')[0] as never)[0] as string).split(':');
+/** Switching users needs root; elsewhere the processes run as whoever runs the test. */
+const asImageUser = process.getuid?.() === 0 && Bun.which('setpriv');
+
 beforeAll(async () => {
   await useTestStack();
   tree = assembleImageTree();
+  chmodSync(dirname(tree.dir), 0o755); // mkdtemp's 0700 would lock the image user out of /app itself
 }, STACK_START_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -39,10 +47,19 @@ afterAll(async () => {
 
 /** Runs what `docker run <image> <command>` would: the entrypoint plus the command, in /app, with only the given environment. */
 function imageCommand(command: string[]) {
-  return [...tree.entrypoint, ...command].map((part, index) => (index === 0 ? process.execPath : part));
+  const bun = [...tree.entrypoint, ...command].map((part, index) => (index === 0 ? process.execPath : part));
+  return asImageUser ? ['setpriv', `--reuid=${imageUid}`, `--regid=${imageGid}`, '--clear-groups', ...bun] : bun;
 }
 
-const imageEnv = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? '', ...tree.env, ...extra });
+const imageEnv = (extra: Record<string, string>) => ({
+  PATH: process.env.PATH ?? '',
+  HOME: '/nonexistent',
+  ...tree.env,
+  ...extra,
+});
+
+/** The real user id a process runs as (Linux). */
+const uidOf = (pid: number) => /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
 
 async function waitForOk(url: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -120,6 +137,7 @@ describe('the image, assembled from the Dockerfile and run', () => {
       }
     }
     for (const worker of WORKER_NAMES) await waitForOk(`http://127.0.0.1:${ports[portKey(worker)]}/health/ready`);
+    if (asImageUser) for (const child of running) expect(uidOf(child.pid)).toBe(imageUid);
     // Production layout: readiness on the operations port, liveness on the public one too.
     await waitForOk(`http://127.0.0.1:${opsPort}/health/ready`);
     const gateway = `http://127.0.0.1:${ports[portKey('gateway')]}`;
