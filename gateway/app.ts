@@ -18,7 +18,7 @@ import { replicasKey, SERVICES, type ServiceRegistry, serviceSetting } from '../
 import { buildOperationsApp } from './operations-app.ts';
 import { type OperationsListener, operationsListenerFor } from './operations-listener.ts';
 import { apiRouteStage } from './pipeline/api-route.ts';
-import { bodyLimitStage } from './pipeline/body-limit.ts';
+import { bodyLimitStage, discardUnreadBody } from './pipeline/body-limit.ts';
 import { clientAddressStage } from './pipeline/client-address.ts';
 import { corsStage, parseOrigins } from './pipeline/cors.ts';
 import { edgeCacheStage } from './pipeline/edge-cache.ts';
@@ -124,6 +124,8 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
         started: performance.now(),
       } as GatewayRequest;
       const response = await runPipeline(stages, context);
+      // A refusal given without reading the body goes out once the client has finished sending it.
+      await discardUnreadBody(request);
       if (context.upstream) {
         operations.observeProxied(
           { method: request.method, route: `${context.upstream.path}/*`, status_code: String(response.status) },

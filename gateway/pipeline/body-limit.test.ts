@@ -82,6 +82,18 @@ describe('bodies over the limit, at the gateway', () => {
     },
   );
 
+  test('any refusal given without reading the body (here a 401) is read by a client that sends it all first', async () => {
+    const answer = await sendWholeBodyThenRead(gateway.url, {
+      method: 'POST',
+      path: '/api/v1/auth/logout', // needs a token: refused before the body limit is looked at
+      headers: { 'content-type': 'application/json', connection: 'close', 'content-length': String(16 * 1024 * 1024) },
+      body: Buffer.alloc(16 * 1024 * 1024, 'x'),
+    });
+    expect(answer.writeError).toBeUndefined();
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'AUTH_REQUIRED' });
+  });
+
   test.each([false, true])('chunked: %p → a body within the limit reaches the worker whole', async (chunked) => {
     received.length = 0;
     const answer = await send(BODY_LIMIT_BYTES, chunked);

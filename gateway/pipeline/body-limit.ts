@@ -1,9 +1,10 @@
 // Stage: bodies over the limit get 413 PAYLOAD_TOO_LARGE from the gateway, in a way a client that
 // writes its whole body before reading (Python's urllib, many HTTP libraries) can read:
-// - declared too large (Content-Length): read to its end and thrown away first, then answered. (Left
-//   unread, Bun.serve drains it only on a keep-alive connection; a client sending `Connection: close`,
-//   as Python's urllib does, had its connection closed under it.) Past Bun.serve's own cap,
-//   DRAIN_LIMIT_BYTES (listen.ts), the body is refused without being read;
+// - declared too large (Content-Length): refused here, and like every answer given without reading the
+//   body, sent only once the body has been read to its end and thrown away (discardUnreadBody, called
+//   by app.ts for every answer). Left unread, Bun.serve drains a body only on a keep-alive connection:
+//   a client sending `Connection: close`, as Python's urllib does, had its connection closed under it.
+//   Past Bun.serve's own cap, DRAIN_LIMIT_BYTES (listen.ts), the body is refused without being read;
 // - of undeclared length (chunked): streamed to the worker up to the limit, then read to its end and
 //   thrown away (up to the same bound); only then does the forward stage answer 413. The worker is
 //   never sent more than the limit, and its failure is not blamed on it (no 502, no ejection).
@@ -43,11 +44,14 @@ export function countBody(body: ReadableStream<Uint8Array>, limit: number, drain
   };
 }
 
-/** Reads `body` to its end, keeping nothing. */
-async function discard(body: ReadableStream<Uint8Array> | null): Promise<void> {
-  if (!body) return;
+/**
+ * Reads to its end, keeping nothing, a request body no stage read (the request was refused: 401, 413,
+ * 429 …), so a client that writes its whole body before reading can read the refusal.
+ */
+export async function discardUnreadBody(request: Request): Promise<void> {
+  if (!request.body || request.bodyUsed || request.body.locked) return;
   try {
-    for await (const _chunk of body) {
+    for await (const _chunk of request.body) {
       // thrown away
     }
   } catch {
@@ -57,11 +61,10 @@ async function discard(body: ReadableStream<Uint8Array> | null): Promise<void> {
 
 export const bodyLimitStage: Stage = {
   name: 'body-limit',
-  async handle(context) {
+  handle(context) {
     const declared = context.request.headers.get('content-length');
     if (declared !== null) {
       if (Number(declared) <= BODY_LIMIT_BYTES) return undefined;
-      await discard(context.request.body);
       return errorResponse(new PayloadTooLarge(), context.requestId);
     }
     if (context.request.body) {
