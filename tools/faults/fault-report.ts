@@ -28,9 +28,9 @@ export function faultProblems(report: FaultReport): string[] {
     problems.push(`an answer took ${report.slowestMs} ms (bound ${ANSWER_BOUND_MS})`);
   if (report.recoverySeconds === null || report.recoverySeconds > RECOVERY_BOUND_SECONDS)
     problems.push(`recovery ${report.recoverySeconds ?? 'never'} s (bound ${RECOVERY_BOUND_SECONDS} s)`);
-  const { after, busyAfter } = report.serverConnections;
-  if (after > FAULT_SETTINGS.PGBOUNCER_POOL)
-    problems.push(`${after} server connections afterwards, above PgBouncer's pool of ${FAULT_SETTINGS.PGBOUNCER_POOL}`);
+  const { before, after, busyAfter } = report.serverConnections;
+  if (after > before)
+    problems.push(`${after} server connections afterwards, ${before} before: not back to the baseline`);
   if (busyAfter > 0) problems.push(`${busyAfter} server connection(s) still busy after the load stopped`);
   return problems;
 }

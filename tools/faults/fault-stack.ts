@@ -68,6 +68,8 @@ export async function startFaultStack(log: (line: string) => void = () => {}): P
         poolMode: 'transaction',
         poolSize: FAULT_SETTINGS.PGBOUNCER_POOL,
         maxClientConn: 200,
+        // Unused server connections close after 1 s, so "back to the baseline" is seen within seconds.
+        serverIdleTimeout: 1,
       }),
       startRedis(),
     ]);

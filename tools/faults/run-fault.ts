@@ -1,7 +1,7 @@
 // One fault under load, reduced to the figures the suite checks and the README's table shows.
 
 import { type Outcome, type RunningLoad, resendCreate, startFaultLoad } from './fault-load.ts';
-import { FAULT_SETTINGS, type FaultStack } from './fault-stack.ts';
+import type { FaultStack } from './fault-stack.ts';
 import type { Fault } from './faults.ts';
 
 export interface FaultReport {
@@ -28,9 +28,10 @@ export interface FaultReport {
   /** From the heal to the first success after the last failure, seconds; null if it never recovered. */
   recoverySeconds: number | null;
   /**
-   * PostgreSQL's server connections for the database: the most seen under steady load before the
-   * fault, and once the load has stopped and the pools settled. A leak is a connection still busy
-   * (running, or idle in a transaction) with no load, or more connections than PgBouncer's pool.
+   * PostgreSQL's server connections for the database with no load: the baseline before the fault, and
+   * once the load has stopped and PgBouncer has closed what it no longer uses (after 1 s idle in this
+   * stack). A leak is a connection still busy (running, or idle in a transaction) or a count that does
+   * not come back to the baseline.
    */
   serverConnections: { before: number; after: number; busyAfter: number };
 }
@@ -42,12 +43,9 @@ export async function runFault(
   fault: Fault,
   options: { holdMs: number; steadyMs?: number; recoveryLimitMs?: number },
 ): Promise<FaultReport> {
+  const before = await quietServerConnections(stack);
   const load = startFaultLoad(stack.gateway.url, stack.token);
-  let before = 0;
-  for (let sampled = 0; sampled < (options.steadyMs ?? 1_000); sampled += 250) {
-    await Bun.sleep(250);
-    before = Math.max(before, (await stack.serverConnections()).total);
-  }
+  await Bun.sleep(options.steadyMs ?? 1_000);
   await fault.inject(stack);
   await Bun.sleep(options.holdMs);
   await fault.heal(stack);
@@ -82,7 +80,7 @@ export async function runFault(
     slowestMs: Math.max(0, ...outcomes.map((outcome) => outcome.latencyMs)),
     failingSeconds: lastFailure ? Math.round(((lastFailure.at - (failures[0]?.at ?? 0)) / 1000) * 10) / 10 : 0,
     recoverySeconds: firstSuccessAfter ? Math.max(0, Math.round((firstSuccessAfter.at - healedAt) / 100) / 10) : null,
-    serverConnections: { before, ...(await settledServerConnections(stack)) },
+    serverConnections: { before, ...(await settledServerConnections(stack, before)) },
   };
 }
 
@@ -98,16 +96,35 @@ async function waitForCleanSecond(load: RunningLoad, healedAt: number, limitMs: 
   }
 }
 
-/** Server connections once the pools have settled: none busy and within PgBouncer's pool, or the last count. */
-async function settledServerConnections(stack: FaultStack) {
-  let count = await stack.serverConnections();
-  for (
-    let waited = 0;
-    (count.busy > 0 || count.total > FAULT_SETTINGS.PGBOUNCER_POOL) && waited < 10_000;
-    waited += 250
-  ) {
-    await Bun.sleep(250);
-    count = await stack.serverConnections();
+/**
+ * Server connections over one second, sampled every 100 ms: the most and the fewest seen, and the
+ * fewest busy. The gateway's readiness probes reach PostgreSQL every second, so one sample can catch
+ * a connection that is gone a moment later: a baseline takes the most, a leak shows in the fewest.
+ */
+async function sampleServerConnections(stack: FaultStack) {
+  const samples: { total: number; busy: number }[] = [];
+  for (let i = 0; i < 10; i++) {
+    samples.push(await stack.serverConnections());
+    await Bun.sleep(100);
   }
-  return { after: count.total, busyAfter: count.busy };
+  return {
+    most: Math.max(...samples.map((sample) => sample.total)),
+    fewest: Math.min(...samples.map((sample) => sample.total)),
+    fewestBusy: Math.min(...samples.map((sample) => sample.busy)),
+  };
+}
+
+/** The baseline with no load: the most seen in a second once the last run's connections have closed. */
+async function quietServerConnections(stack: FaultStack): Promise<number> {
+  await Bun.sleep(1_500); // PgBouncer closes unused server connections after 1 s in this stack
+  return (await sampleServerConnections(stack)).most;
+}
+
+/** Waits (at most 10 s) until, over a whole second, some moment had none busy and at most `baseline`. */
+async function settledServerConnections(stack: FaultStack, baseline: number) {
+  let seen = await sampleServerConnections(stack);
+  for (let waited = 0; (seen.fewestBusy > 0 || seen.fewest > baseline) && waited < 10_000; waited += 1_000) {
+    seen = await sampleServerConnections(stack);
+  }
+  return { after: seen.fewest, busyAfter: seen.fewestBusy };
 }
