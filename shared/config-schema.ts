@@ -33,7 +33,9 @@ const sharedKeysSchema = {
     HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
     OPS_HOST: { type: 'string', minLength: 1 },
     OPS_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
-    UPSTREAM_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 10 },
+    // At most 250: the gateway's idle timeout must sit above it (Bun.serve allows 255 s at most), or a
+    // slow worker would end in a closed connection instead of a 504.
+    UPSTREAM_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 250, default: 10 },
     UPSTREAM_BALANCING: { type: 'string', enum: ['least-outstanding', 'round-robin'], default: 'least-outstanding' },
     OVERLOAD_EVENT_LOOP_DELAY_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
     SHUTDOWN_DELAY_SECONDS: { type: 'number', minimum: 0, maximum: 120, default: 0 },

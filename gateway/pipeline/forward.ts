@@ -122,7 +122,8 @@ async function forward(context: GatewayRequest, upstream: Upstream, options: For
       // The client's own body went over the limit (body-limit.ts): its fault, not the worker's.
       if (context.countedBody?.tooLarge) return errorResponse(new PayloadTooLarge(), requestId);
       const error = abort.signal.aborted ? abort.signal.reason : caught;
-      const canRetry = safe && attempt < 2;
+      // A body (rare on a safe method) has been streamed away by the first attempt: nothing to resend.
+      const canRetry = safe && attempt < 2 && request.body === null;
       if (error instanceof Ejected) {
         observe('moved');
         if (canRetry) {
