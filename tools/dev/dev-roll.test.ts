@@ -55,6 +55,10 @@ describe('bun run dev:roll', () => {
     });
     expect(login.status).toBe(200);
     const token = login.body.accessToken as string;
+    // The budget the runner checked (its PgBouncer's pool of 15) is what /status.json counts the six
+    // running replicas' pools (2 each) against.
+    const status = await call(base, 'GET', '/status.json');
+    expect(status.body.budget).toMatchObject({ used: 12, connections: 15 });
 
     // Steady load: each loop walks the three workers' reads and a write, so every service is in use.
     const requests = [

@@ -13,7 +13,7 @@ import { SERVICES, workerNames } from '../../shared/services.ts';
 import { stopChild } from '../stack/processes.ts';
 import { prepareDevCache } from './cache-for-dev.ts';
 import { prepareDevDatabase } from './database-for-dev.ts';
-import { devBudgetProblems } from './dev-budget.ts';
+import { devBudget, devBudgetProblems } from './dev-budget.ts';
 import { DevPlanError, type PlannedProcess, planDevProcesses } from './dev-plan.ts';
 import { devRunnerPidFile } from './dev-roll.ts';
 
@@ -47,6 +47,11 @@ try {
   throw error;
 }
 
+// The budget the runner checked is handed to every process, so /status.json and the doctor's live
+// checks count against it too instead of reporting it unknown.
+const checkedBudget = devBudget(config);
+const budgetEnv: Record<string, string> =
+  checkedBudget && !config.DB_CONNECTION_BUDGET ? { DB_CONNECTION_BUDGET: String(checkedBudget.connections) } : {};
 const overBudget = devBudgetProblems(config);
 if (overBudget.length > 0) {
   for (const finding of overBudget) {
@@ -92,7 +97,7 @@ let stopping = false;
 function start(entry: Supervised, extraEnv: Record<string, string> = {}) {
   const child = spawn('bun', ['--no-env-file', join(REPOSITORY_ROOT, entry.planned.entry)], {
     cwd: REPOSITORY_ROOT,
-    env: { ...process.env, ...database.env, ...cache.env, ...entry.planned.env, ...extraEnv },
+    env: { ...process.env, ...database.env, ...cache.env, ...budgetEnv, ...entry.planned.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   entry.child = child;
