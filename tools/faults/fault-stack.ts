@@ -136,7 +136,7 @@ export async function startFaultStack(log: (line: string) => void = () => {}): P
         await client.end().catch(() => {});
       }
     };
-    return {
+    const stack: FaultStack = {
       postgres,
       pgbouncer,
       redis,
@@ -166,8 +166,13 @@ export async function startFaultStack(log: (line: string) => void = () => {}): P
           );
           return new Map(rows.map((row: { name: string; n: number }) => [row.name, row.n]));
         }),
-      close: () => stopAll(started, dir),
+      // `redis` may have been replaced by a fault (stopped, then started again): stop the current one.
+      close: async () => {
+        await stack.redis.stop().catch(() => {});
+        await stopAll(started, dir);
+      },
     };
+    return stack;
   } catch (error) {
     await stopAll(started, dir);
     throw error;

@@ -29,6 +29,11 @@ export async function startRedis(port?: number): Promise<RunningRedis> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // Whatever ends this process (a failed test run that never reached its cleanup, an exit hook of
+  // another library) takes its redis-server along, instead of leaving it running for good.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   const output = collectOutput(child);
   try {
     await waitForPort(chosen, 'redis-server', 10_000, child);
