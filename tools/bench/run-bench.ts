@@ -55,7 +55,7 @@ try {
   log('scenario 5: gateway cost (worker direct, minimal forwarder, gateway)');
   const gateway = await runGatewayCost(options);
   check(`gateway proxying answered without errors (${gateway.gateway.errorCount})`, gateway.gateway.errorCount === 0);
-  log('scenario 6: the client-list page through Prisma against plain pg (same statements, pool 5, 16 loops)');
+  log('scenario 6: the client-list page through Prisma against plain pg (same statement, pool 5, 16 loops)');
   const listCost = await runListQueryCost(options);
   check(
     `both list paths ran (${listCost.prisma} and ${listCost.plainPg} pages/s)`,
@@ -96,7 +96,7 @@ try {
   ];
   const listRows = [
     { scenario: '6 client-list page via Prisma (pages/s, in process)', rps: listCost.prisma },
-    { scenario: '6 same statements via plain pg (pages/s, in process)', rps: listCost.plainPg },
+    { scenario: '6 same statement via plain pg (pages/s, in process)', rps: listCost.plainPg },
   ];
   const ratios = {
     scale1000vs64: { value: scale.ratio, target: 0.9 },

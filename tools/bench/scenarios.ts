@@ -11,6 +11,7 @@ import { startRedis } from '../stack/redis.ts';
 import { startTcpProxy } from '../testing/tcp-proxy.ts';
 import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
 import { type LoadResult, runLoad } from './load.ts';
+import { createPlainPgClientList } from './plain-pg-client-list.ts';
 
 export interface ScenarioOptions {
   stack: BenchStack;
@@ -256,7 +257,8 @@ export async function runBalancing(options: ScenarioOptions) {
 
 /**
  * Scenario 6: the client-list page through the repository (Prisma 7 + adapter-pg) against the same
- * two statements through plain `pg`, in this process, same pool size, same concurrency.
+ * one statement through plain `pg` (tools/bench/plain-pg-client-list.ts), in this process, same pool
+ * size, same concurrency.
  */
 export async function runListQueryCost(options: ScenarioOptions) {
   const { stack } = options;
@@ -268,15 +270,9 @@ export async function runListQueryCost(options: ScenarioOptions) {
   const clients = createClientRepository(database.prisma);
   const query = { ownerId: stack.user.id, page: 1, limit: 20, sort: '-createdAt' as const };
   const viaPrisma = () => clients.listForOwner(query);
-  const viaPg = async () => {
-    const rows = await plain.query(
-      `SELECT id, owner_id, name, email, phone, company, status, notes, created_at, updated_at
-       FROM clients WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
-      [query.ownerId, query.limit, 0],
-    );
-    const total = await plain.query('SELECT count(*)::int AS n FROM clients WHERE owner_id = $1', [query.ownerId]);
-    return { rows: rows.rows, total: total.rows[0].n };
-  };
+  // The same single statement the repository sends (client-list-sql.ts), on plain pg.
+  const plainList = createPlainPgClientList(plain);
+  const viaPg = () => plainList.listForOwner(query);
   try {
     const prisma = await measureLoop(viaPrisma, options.seconds);
     const plainPg = await measureLoop(viaPg, options.seconds);

@@ -3,8 +3,7 @@
 
 import type { ClientSort, ClientStatus } from '../../shared/client-list-query.ts';
 import type { Prisma, PrismaClient } from '../../shared/generated/prisma/client.ts';
-import { escapeLikeWildcards } from '../../shared/repositories/like-pattern.ts';
-import { totalFor } from '../../shared/repositories/page-total.ts';
+import { clientListStatement } from './client-list-sql.ts';
 
 export type { ClientSort, ClientStatus };
 
@@ -40,33 +39,28 @@ const clientColumns = {
   updatedAt: true,
 } as const;
 
-function orderFor(sort: ClientSort): Prisma.ClientOrderByWithRelationInput[] {
-  const direction = sort.startsWith('-') ? 'desc' : 'asc';
-  const field = sort.replace('-', '') as 'createdAt' | 'name';
-  // id breaks ties so pages never repeat or skip rows with equal sort keys.
-  return [{ [field]: direction }, { id: direction }];
+/** A client as the list answers it: timestamps already ISO strings (see client-list-sql.ts). */
+export interface ClientListItem {
+  id: string;
+  ownerId: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  company: string | null;
+  status: ClientStatus;
+  notes: string | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export function createClientRepository(prisma: PrismaClient) {
   return {
-    async listForOwner(query: ClientListQuery) {
-      const where: Prisma.ClientWhereInput = { ownerId: query.ownerId };
-      if (query.status) where.status = query.status;
-      if (query.search) {
-        const contains = { contains: escapeLikeWildcards(query.search), mode: 'insensitive' as const };
-        where.OR = [{ name: contains }, { email: contains }, { company: contains }];
-      }
-      // One query after the other, not in parallel: a page then holds one pooled connection at a
-      // time, so a tiny pool (1-2 per process, by design) is never waited on by a single request.
-      const skip = (query.page - 1) * query.limit;
-      const rows = await prisma.client.findMany({
-        where,
-        select: clientColumns,
-        orderBy: orderFor(query.sort),
-        skip,
-        take: query.limit,
-      });
-      return { rows, total: await totalFor(rows.length, skip, query.limit, () => prisma.client.count({ where })) };
+    /** One statement per page (client-list-sql.ts): the rows and the total in one round trip. */
+    async listForOwner(query: ClientListQuery): Promise<{ rows: ClientListItem[]; total: number }> {
+      const [page] = await prisma.$queryRaw<[{ total: number; rows: ClientListItem[] }]>(
+        clientListStatement({ ...query, offset: (query.page - 1) * query.limit }),
+      );
+      return { rows: page.rows, total: page.total };
     },
     /** `db`: the transaction to write in when the create is guarded by an Idempotency-Key. */
     create(ownerId: string, data: ClientWritableFields, db: PrismaClient | Prisma.TransactionClient = prisma) {
