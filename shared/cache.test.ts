@@ -129,7 +129,7 @@ describe('read-through', () => {
     const probe = new Redis(redis.url);
     try {
       // One key per entry and one version key per group (shared/cache-stores.ts).
-      expect(await probe.exists(`poolwise:v2:version:${g}`, `poolwise:v2:entry:${g}:probe`)).toBe(2);
+      expect(await probe.exists(`poolwise:v3:version:${g}`, `poolwise:v3:entry:${g}:probe`)).toBe(2);
     } finally {
       probe.disconnect();
     }

@@ -17,7 +17,7 @@ import { withTimeout } from './with-timeout.ts';
 export type CacheStatus = 'hit' | 'miss' | 'bypass';
 
 /** Bump when the shape or layout of cached values changes: a deploy then never reads old entries. */
-export const CACHE_SCHEMA_VERSION = 2;
+export const CACHE_SCHEMA_VERSION = 3; // 3: client-list pages carry next and totalIsLowerBound
 const KEY_PREFIX = `poolwise:v${CACHE_SCHEMA_VERSION}:`;
 const ERROR_LOG_INTERVAL_MS = 10_000;
 /** A value larger than this is served but not cached (a 100-row page of long notes is ~600 KB). */

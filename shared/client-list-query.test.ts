@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { clientListCacheField, parseCanonicalClientListQuery } from './client-list-query.ts';
+import { clientListCacheField, clientListMeta, parseCanonicalClientListQuery } from './client-list-query.ts';
 
 const parse = (query: string) => parseCanonicalClientListQuery(new URLSearchParams(query));
 
@@ -28,6 +28,8 @@ describe('parseCanonicalClientListQuery', () => {
       'ownerId=00000000-0000-4000-8000-000000000000',
       'page=1&page=2',
       `search=${'x'.repeat(101)}`,
+      'after=WzEsIi1jcmVhdGVkQXQiXQ', // a cursor page is always forwarded: the edge never answers one
+      'page=1&after=x',
     ]) {
       expect(parse(query), query).toBeUndefined();
     }
@@ -52,5 +54,33 @@ describe('parseCanonicalClientListQuery', () => {
     );
     // Letters whose folding depends on the database's locale stay apart: at worst a second entry.
     expect(field('search=%C3%89cole')).not.toBe(field('search=%C3%A9cole'));
+  });
+});
+
+describe('cursor pages and the meta', () => {
+  test('the worker caches a cursor page under a field of its own; plain pages keep theirs', () => {
+    const plain = { page: 1, limit: 20, sort: '-createdAt' as const };
+    expect(clientListCacheField(plain)).toBe('[1,20,"-createdAt",null,null]');
+    expect(clientListCacheField({ ...plain, after: 'AbC' })).toBe('[1,20,"-createdAt",null,null,"AbC"]');
+    expect(clientListCacheField({ ...plain, after: 'AbC' })).not.toBe(clientListCacheField({ ...plain, after: 'abc' }));
+  });
+
+  test('meta says how to go on and whether the total is only a lower bound, and nothing when neither', () => {
+    expect(clientListMeta({ page: 2, limit: 20 }, { rows: [], total: 45 })).toEqual({
+      page: 2,
+      limit: 20,
+      total: 45,
+      totalPages: 3,
+    });
+    const deep = clientListMeta(
+      { page: 1, limit: 20, after: 'c1' },
+      {
+        rows: [],
+        total: 10_000,
+        totalIsLowerBound: true,
+        next: 'c2',
+      },
+    );
+    expect(deep).toEqual({ limit: 20, total: 10_000, totalPages: 500, totalIsLowerBound: true, next: 'c2' });
   });
 });

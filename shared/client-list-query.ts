@@ -1,6 +1,7 @@
-// The client list's query parameters in one place: the client worker validates them with its route
-// schema and caches pages under clientListCacheField(); the gateway's edge-cache stage recognises the same
-// canonical queries (parseCanonicalClientListQuery) to answer cache hits without a second hop.
+// The client list's query parameters and answer in one place: the client worker validates them with
+// its route schema, caches pages under clientListCacheField() and answers clientListMeta(); the
+// gateway's edge-cache stage recognises the same canonical queries (parseCanonicalClientListQuery) to
+// answer cache hits without a second hop, with the same meta.
 import { LIST_LIMITS } from './schemas/pagination.ts';
 
 export const CLIENT_SORTS = ['createdAt', '-createdAt', 'name', '-name'] as const;
@@ -16,6 +17,55 @@ export interface ClientListParams {
   sort: ClientSort;
   status?: ClientStatus;
   search?: string;
+  /** The opaque keyset cursor (meta.next of the page before); `page` is then not used. */
+  after?: string;
+}
+
+/** A page as the worker computes and caches it, and as the edge reads it from the cache. */
+export interface ClientListPage<Row = unknown> {
+  rows: Row[];
+  total: number;
+  /** Present (true) when more rows match than were counted: `total` is then "at least". */
+  totalIsLowerBound?: true;
+  /** Present when another page follows: the `after` cursor that continues after this page. */
+  next?: string;
+}
+
+export const clientListMetaSchema = {
+  type: 'object',
+  required: ['limit', 'total', 'totalPages'],
+  properties: {
+    page: { type: 'integer', description: 'The page asked for; absent when the page was asked for with `after`' },
+    limit: { type: 'integer' },
+    total: {
+      type: 'integer',
+      description: 'Matching clients: exact up to 10,000; past that a lower bound (see `totalIsLowerBound`)',
+    },
+    totalPages: { type: 'integer', description: 'ceil(total / limit), so a lower bound too when the total is' },
+    totalIsLowerBound: {
+      type: 'boolean',
+      enum: [true],
+      description:
+        'Present (true) when more than 10,000 clients match: they are not all counted, and `total` means "at least"',
+    },
+    next: {
+      type: 'string',
+      description: 'Present when another page follows: send it as `after` (with the same sort and filters) to get it',
+    },
+  },
+} as const;
+
+/** The answer's meta: the same from the worker and from the gateway's edge. */
+export function clientListMeta(params: Pick<ClientListParams, 'page' | 'limit' | 'after'>, page: ClientListPage) {
+  const totalPages = Math.ceil(page.total / params.limit);
+  return {
+    ...(params.after ? {} : { page: params.page }),
+    limit: params.limit,
+    total: page.total,
+    totalPages,
+    ...(page.totalIsLowerBound ? { totalIsLowerBound: true as const } : {}),
+    ...(page.next ? { next: page.next } : {}),
+  };
 }
 
 /**
@@ -28,10 +78,15 @@ export interface ClientListParams {
  */
 export function clientListCacheField(params: ClientListParams): string {
   const search = params.search?.replace(/[A-Z]+/g, (letters) => letters.toLowerCase()) ?? null;
-  return JSON.stringify([params.page, params.limit, params.sort, params.status ?? null, search]);
+  const field = [params.page, params.limit, params.sort, params.status ?? null, search];
+  // A cursor is exact bytes: never folded. Plain page queries keep their field as it was.
+  if (params.after) field.push(params.after);
+  return JSON.stringify(field);
 }
 
 const CANONICAL_NUMBER = /^[1-9]\d{0,6}$/;
+// `after` (a cursor) is left out on purpose: cursor pages are always forwarded, and cached only by the
+// worker, under a field that carries the cursor.
 const KNOWN = new Set(['page', 'limit', 'sort', 'status', 'search']);
 
 /**

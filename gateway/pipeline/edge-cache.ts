@@ -9,8 +9,12 @@
 // revocation drops. No such answer (never checked, or dropped by a revocation): forward, and the worker
 // decides. Dropping the owner's pages instead would not do: their other sessions refill them at once.
 import { type Cache, cacheGroups } from '../../shared/cache.ts';
-import { clientListCacheField, parseCanonicalClientListQuery } from '../../shared/client-list-query.ts';
-import { pageMeta } from '../../shared/schemas/pagination.ts';
+import {
+  type ClientListPage,
+  clientListCacheField,
+  clientListMeta,
+  parseCanonicalClientListQuery,
+} from '../../shared/client-list-query.ts';
 import type { Stage } from './pipeline.ts';
 
 const LIST_PATH = '/api/v1/clients';
@@ -33,11 +37,11 @@ export async function answerListFromCache(
   // Both reads at once: one round trip's wait, not two.
   const [live, page] = await Promise.all([
     cache.peek<boolean>(cacheGroups.sessionStanding(ownerId), sessionId),
-    cache.peek<{ rows: unknown[]; total: number }>(cacheGroups.clientLists(ownerId), clientListCacheField(params)),
+    cache.peek<ClientListPage>(cacheGroups.clientLists(ownerId), clientListCacheField(params)),
   ]);
   if (live !== true || !page) return undefined;
   return Response.json(
-    { data: page.rows, meta: pageMeta(params.page, params.limit, page.total) },
+    { data: page.rows, meta: clientListMeta(params, page) },
     { headers: { 'x-cache': 'hit', 'x-request-id': requestId } },
   );
 }

@@ -2,7 +2,7 @@ import { expect, test } from 'bun:test';
 import { isRetryableRead } from '../../shared/retrying-reads-adapter.ts';
 import { clientListStatement } from './client-list-sql.ts';
 
-const base = { ownerId: '00000000-0000-4000-8000-000000000000', limit: 20, offset: 0 } as const;
+const base = { ownerId: '00000000-0000-4000-8000-000000000000', fetch: 21, offset: 0 } as const;
 
 test('input reaches the statement only as bind parameters, never as SQL text', () => {
   const hostile = "x'); DROP TABLE clients; --";

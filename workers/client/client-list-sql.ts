@@ -6,15 +6,25 @@
 import type { ClientSort, ClientStatus } from '../../shared/client-list-query.ts';
 import { Prisma } from '../../shared/generated/prisma/client.ts';
 import { escapeLikeWildcards } from '../../shared/repositories/like-pattern.ts';
+import type { ListPosition } from './list-cursor.ts';
 
 export interface ClientListStatementInput {
   ownerId: string;
   search?: string;
   status?: ClientStatus;
   sort: ClientSort;
-  limit: number;
+  /** Rows to fetch: one more than the page shows tells whether another page follows. */
+  fetch: number;
   offset: number;
+  /** Keyset paging: only rows after this position in `sort` (list-cursor.ts). */
+  after?: ListPosition;
 }
+
+/**
+ * The total is counted exactly up to here, and this many plus one at most: past it, a count would cost
+ * in proportion to the owner's size on every page. The answer then says the total is a lower bound.
+ */
+export const EXACT_TOTAL_UP_TO = 10_000;
 
 /**
  * Used to pick the page and again to keep its order in the JSON array. id breaks ties so pages never
@@ -26,6 +36,14 @@ const ORDER: Record<ClientSort, Prisma.Sql> = {
   createdAt: Prisma.sql`created_at ASC, id ASC`,
   name: Prisma.sql`name ASC, id ASC`,
   '-name': Prisma.sql`name DESC, id DESC`,
+};
+
+/** Rows strictly after the cursor's row in the sort's order, as one index range (row comparison). */
+const AFTER: Record<ClientSort, (after: ListPosition) => Prisma.Sql> = {
+  '-createdAt': ({ value, id }) => Prisma.sql`(created_at, id) < (${value}::timestamptz, ${id}::uuid)`,
+  createdAt: ({ value, id }) => Prisma.sql`(created_at, id) > (${value}::timestamptz, ${id}::uuid)`,
+  name: ({ value, id }) => Prisma.sql`(name, id) > (${value}::text COLLATE "und-x-icu", ${id}::uuid)`,
+  '-name': ({ value, id }) => Prisma.sql`(name, id) < (${value}::text COLLATE "und-x-icu", ${id}::uuid)`,
 };
 
 /** The owner, then the optional status and search: the same rows the page and the total see. */
@@ -45,7 +63,7 @@ const isoTimestamp = (column: Prisma.Sql) =>
   Prisma.sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
- * One row: the total, and the page as one JSON array already in the response's shape (names, ISO
+ * One row: the total (capped, see EXACT_TOTAL_UP_TO), and the page as one JSON array already in the response's shape (names, ISO
  * timestamps), so neither Prisma nor we map the rows column by column. A page past the end is an
  * empty array next to the total. A plain SELECT (no CTE), so a read that loses its connection is
  * still retried once (shared/retrying-reads-adapter.ts).
@@ -53,9 +71,11 @@ const isoTimestamp = (column: Prisma.Sql) =>
 export function clientListStatement(input: ClientListStatementInput): Prisma.Sql {
   const where = filterFor(input);
   const order = ORDER[input.sort];
+  const pageWhere = input.after ? Prisma.sql`${where} AND ${AFTER[input.sort](input.after)}` : where;
   return Prisma.sql`
     SELECT
-      (SELECT count(*)::int FROM clients WHERE ${where}) AS total,
+      (SELECT count(*)::int FROM (SELECT 1 FROM clients WHERE ${where} LIMIT ${EXACT_TOTAL_UP_TO + 1}) AS capped)
+        AS total,
       (SELECT coalesce(json_agg(json_build_object(
           'id', id, 'ownerId', owner_id, 'name', name, 'email', email, 'phone', phone, 'company', company,
           'status', status, 'notes', notes,
@@ -63,7 +83,7 @@ export function clientListStatement(input: ClientListStatementInput): Prisma.Sql
         ) ORDER BY ${order}), '[]'::json)
        FROM (
          SELECT id, owner_id, name, email, phone, company, status, notes, created_at, updated_at
-         FROM clients WHERE ${where}
-         ORDER BY ${order} LIMIT ${input.limit} OFFSET ${input.offset}
+         FROM clients WHERE ${pageWhere}
+         ORDER BY ${order} LIMIT ${input.fetch} OFFSET ${input.offset}
        ) AS page) AS rows`;
 }

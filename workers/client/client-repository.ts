@@ -3,7 +3,7 @@
 
 import type { ClientSort, ClientStatus } from '../../shared/client-list-query.ts';
 import type { Prisma, PrismaClient } from '../../shared/generated/prisma/client.ts';
-import { clientListStatement } from './client-list-sql.ts';
+import { readClientListPage } from './client-list-page.ts';
 
 export type { ClientSort, ClientStatus };
 
@@ -14,6 +14,8 @@ export interface ClientListQuery {
   search?: string;
   status?: ClientStatus;
   sort: ClientSort;
+  /** An `after` cursor (list-cursor.ts): keyset paging from there, instead of `page`. */
+  after?: string;
 }
 
 export interface ClientWritableFields {
@@ -39,28 +41,11 @@ const clientColumns = {
   updatedAt: true,
 } as const;
 
-/** A client as the list answers it: timestamps already ISO strings (see client-list-sql.ts). */
-export interface ClientListItem {
-  id: string;
-  ownerId: string;
-  name: string;
-  email: string | null;
-  phone: string | null;
-  company: string | null;
-  status: ClientStatus;
-  notes: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
 export function createClientRepository(prisma: PrismaClient) {
   return {
-    /** One statement per page (client-list-sql.ts): the rows and the total in one round trip. */
-    async listForOwner(query: ClientListQuery): Promise<{ rows: ClientListItem[]; total: number }> {
-      const [page] = await prisma.$queryRaw<[{ total: number; rows: ClientListItem[] }]>(
-        clientListStatement({ ...query, offset: (query.page - 1) * query.limit }),
-      );
-      return { rows: page.rows, total: page.total };
+    /** One statement per page: the rows and the total in one round trip (client-list-page.ts). */
+    listForOwner(query: ClientListQuery) {
+      return readClientListPage(query, (statement) => prisma.$queryRaw(statement));
     },
     /** `db`: the transaction to write in when the create is guarded by an Idempotency-Key. */
     create(ownerId: string, data: ClientWritableFields, db: PrismaClient | Prisma.TransactionClient = prisma) {

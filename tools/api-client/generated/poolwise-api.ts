@@ -811,6 +811,8 @@ export interface operations {
         sort?: "createdAt" | "-createdAt" | "name" | "-name";
         /** @description Admins only: another user's clients */
         ownerId?: string;
+        /** @description Keyset paging: `meta.next` of the previous page, with the same sort and filters. Costs the same however deep the page; `page` must then be left out (or 1) */
+        after?: string;
       };
     };
     responses: {
@@ -823,10 +825,20 @@ export interface operations {
           "application/json": {
             data: components["schemas"]["Client"][];
             meta: {
-              page: number;
+              /** @description The page asked for; absent when the page was asked for with `after` */
+              page?: number;
               limit: number;
+              /** @description Matching clients: exact up to 10,000; past that a lower bound (see `totalIsLowerBound`) */
               total: number;
+              /** @description ceil(total / limit), so a lower bound too when the total is */
               totalPages: number;
+              /**
+               * @description Present (true) when more than 10,000 clients match: they are not all counted, and `total` means "at least"
+               * @enum {boolean}
+               */
+              totalIsLowerBound?: true;
+              /** @description Present when another page follows: send it as `after` (with the same sort and filters) to get it */
+              next?: string;
             };
           };
         };
