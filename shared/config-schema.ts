@@ -37,6 +37,10 @@ const sharedKeysSchema = {
     // slow worker would end in a closed connection instead of a 504.
     UPSTREAM_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 250, default: 10 },
     UPSTREAM_BALANCING: { type: 'string', enum: ['least-outstanding', 'round-robin'], default: 'least-outstanding' },
+    // Admission control at the gateway (gateway/pipeline/admission.ts); 0 in-flight turns it off.
+    UPSTREAM_MAX_IN_FLIGHT: { type: 'integer', minimum: 0, maximum: 100000, default: 64 },
+    UPSTREAM_QUEUE_LIMIT: { type: 'integer', minimum: 0, maximum: 100000, default: 64 },
+    UPSTREAM_QUEUE_TIMEOUT_MS: { type: 'integer', minimum: 1, maximum: 60000, default: 500 },
     OVERLOAD_EVENT_LOOP_DELAY_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
     SHUTDOWN_DELAY_SECONDS: { type: 'number', minimum: 0, maximum: 120, default: 0 },
 
@@ -135,6 +139,12 @@ export interface SharedConfig {
   UPSTREAM_TIMEOUT: number;
   /** How the gateway spreads a worker's requests over its replicas. */
   UPSTREAM_BALANCING: 'least-outstanding' | 'round-robin';
+  /** Requests the gateway forwards at once per replica of a worker (0 = no admission control). */
+  UPSTREAM_MAX_IN_FLIGHT: number;
+  /** Requests that may wait at the gateway for a slot, per replica; beyond it, 503 at once. */
+  UPSTREAM_QUEUE_LIMIT: number;
+  /** How long one of them may wait before it is answered 503 SERVICE_OVERLOADED. */
+  UPSTREAM_QUEUE_TIMEOUT_MS: number;
   /** Event-loop delay above which requests get 503 SERVICE_OVERLOADED (0 turns the check off). */
   OVERLOAD_EVENT_LOOP_DELAY_MS: number;
   /** On SIGTERM, readiness fails this long before the port closes (balancers stop sending first). */

@@ -1,0 +1,147 @@
+// Admission control against a real origin that holds every request until the test lets it go: with the
+// bound reached, an extra request is refused at once and never forwarded; queued requests go forward in
+// arrival order as slots free; a request that waits past the deadline is refused; nothing is dropped.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import type { Server } from 'bun';
+import { ReplicaSet } from '../replica-set.ts';
+import type { Upstream } from '../upstreams.ts';
+import { type AdmissionSettings, admissionStage } from './admission.ts';
+import { forwardStage } from './forward.ts';
+import { type GatewayRequest, runPipeline, type Stage } from './pipeline.ts';
+
+/** An origin that records each request's arrival and answers only when released, in any order. */
+function startHoldingOrigin() {
+  const arrived: string[] = [];
+  const held = new Map<string, () => void>();
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(request) {
+      const id = new URL(request.url).searchParams.get('id') ?? '';
+      arrived.push(id);
+      await new Promise<void>((resolve) => held.set(id, resolve));
+      return Response.json({ id });
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    arrived,
+    release(id: string) {
+      const answer = held.get(id);
+      if (!answer) throw new Error(`request ${id} has not reached the origin`);
+      held.delete(id);
+      answer();
+    },
+    stop: () => server.stop(true),
+  };
+}
+
+let origin: ReturnType<typeof startHoldingOrigin>;
+beforeAll(() => {
+  origin = startHoldingOrigin();
+});
+afterAll(() => origin.stop());
+
+function pipelineFor(settings: AdmissionSettings) {
+  const upstream: Upstream = {
+    name: 'client',
+    path: '/api/v1/clients',
+    replicas: new ReplicaSet('client', origin.url),
+  };
+  const stages: Stage[] = [
+    {
+      name: 'route',
+      handle(context) {
+        context.upstream = upstream;
+        return undefined;
+      },
+    },
+    admissionStage([upstream], settings),
+    forwardStage({ timeoutMs: 5_000, log: { warn() {} } }),
+  ];
+  const server = { requestIP: () => ({ address: '127.0.0.1' }) } as unknown as Server<unknown>;
+  return (id: string) => {
+    const request = new Request(`http://gateway.test/api/v1/clients?id=${id}`);
+    const context = { request, url: new URL(request.url), server, started: performance.now(), requestId: id };
+    return runPipeline(stages, context as GatewayRequest);
+  };
+}
+
+/** Waits until the origin has seen `count` requests (or fails after a second). */
+async function arrivals(count: number): Promise<string[]> {
+  for (let waited = 0; origin.arrived.length < count && waited < 1_000; waited += 5) await Bun.sleep(5);
+  return [...origin.arrived];
+}
+
+describe('admission control', () => {
+  test('past the bound and the queue: 503 with Retry-After at once, never forwarded; the queue drains in order', async () => {
+    origin.arrived.length = 0;
+    const send = pipelineFor({ maxInFlightPerReplica: 2, queueLimitPerReplica: 2, queueTimeoutMs: 5_000 });
+    const inFlight = [send('a'), send('b')];
+    expect(await arrivals(2)).toEqual(['a', 'b']);
+    const queued = [send('c'), send('d')];
+
+    const started = performance.now();
+    const refused = await send('e');
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { code: string }).code).toBe('SERVICE_OVERLOADED');
+
+    await Bun.sleep(50);
+    expect(origin.arrived).toEqual(['a', 'b']); // c and d wait at the gateway; e never left it
+
+    origin.release('b');
+    expect(await arrivals(3)).toEqual(['a', 'b', 'c']);
+    origin.release('a');
+    expect(await arrivals(4)).toEqual(['a', 'b', 'c', 'd']);
+    origin.release('c');
+    origin.release('d');
+
+    const answers = await Promise.all([...inFlight, ...queued]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect(await Promise.all(answers.map(async (answer) => ((await answer.json()) as { id: string }).id))).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+    ]);
+    expect(origin.arrived).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  test('a request that waits past the deadline is refused and never forwarded; its slot is not lost', async () => {
+    origin.arrived.length = 0;
+    const send = pipelineFor({ maxInFlightPerReplica: 1, queueLimitPerReplica: 4, queueTimeoutMs: 100 });
+    const first = send('f');
+    await arrivals(1);
+    const started = performance.now();
+    const waited = await send('g');
+    const elapsed = performance.now() - started;
+    expect(waited.status).toBe(503);
+    expect(waited.headers.get('retry-after')).toBe('1');
+    expect(elapsed).toBeGreaterThanOrEqual(90);
+    expect(elapsed).toBeLessThan(1_000);
+
+    origin.release('f');
+    expect((await first).status).toBe(200);
+    // The slot came back: the next request goes straight through.
+    const next = send('h');
+    expect(await arrivals(2)).toEqual(['f', 'h']);
+    origin.release('h');
+    expect((await next).status).toBe(200);
+  });
+
+  test('without a queue, the request past the bound is refused at once and the bound frees as answers come', async () => {
+    origin.arrived.length = 0;
+    const send = pipelineFor({ maxInFlightPerReplica: 1, queueLimitPerReplica: 0, queueTimeoutMs: 500 });
+    const first = send('i');
+    await arrivals(1);
+    expect((await send('j')).status).toBe(503);
+    origin.release('i');
+    await first;
+    const second = send('k');
+    expect(await arrivals(2)).toEqual(['i', 'k']);
+    origin.release('k');
+    expect((await second).status).toBe(200);
+  });
+});

@@ -1,0 +1,123 @@
+// Stage: admission control in front of each worker. A worker serves about a thousand database-path
+// requests a second on its one JS thread, and everything sent to it beyond what keeps that thread busy
+// only waits in its sockets and its pool (DB_POOL_TIMEOUT, seconds) before failing. With 10,000
+// clients that wait reaches ten seconds. So the gateway keeps the excess itself, and briefly:
+//
+// - at most UPSTREAM_MAX_IN_FLIGHT requests per replica in rotation are forwarded at once (enough to
+//   keep a worker busy: the bench's 64 clients already saturate one);
+// - up to UPSTREAM_QUEUE_LIMIT more per replica wait here, first in first out, each for at most
+//   UPSTREAM_QUEUE_TIMEOUT_MS (well under the 2 s in which every client must hear back);
+// - anything beyond is answered at once, 503 SERVICE_OVERLOADED with Retry-After, and never forwarded.
+//
+// A queue short enough to drain within its deadline at the worker's pace sheds at the door instead
+// of at the deadline, so refusals are quick and the worker never idles while clients wait. The slot
+// is held from here until the forward stage has the worker's answer (its headers): `finish` frees it
+// and hands it to the oldest waiter. It sits right before forward, so requests refused earlier (token,
+// body limit) or answered at the edge cache take no slot.
+import { ServiceOverloaded } from '../../shared/http/errors.ts';
+import type { Upstream } from '../upstreams.ts';
+import { errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
+
+export interface AdmissionSettings {
+  /** Requests forwarded at once, per replica in rotation. */
+  maxInFlightPerReplica: number;
+  /** Requests waiting for a slot, per replica in rotation; beyond it, refused at once. */
+  queueLimitPerReplica: number;
+  /** How long one request may wait for a slot before it is refused. */
+  queueTimeoutMs: number;
+}
+
+interface Waiter {
+  admit: () => void;
+  refuse: () => void;
+}
+
+/** One worker's slots and its queue. */
+export class AdmissionGate {
+  inFlight = 0;
+  private readonly queue: Waiter[] = [];
+
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly settings: AdmissionSettings,
+  ) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Replicas in rotation, at least one: with none, forward answers 503 UPSTREAM_UNAVAILABLE itself. */
+  private replicas(): number {
+    const { replicas } = this.upstream;
+    let count = 0;
+    for (const replica of replicas.list()) if (replicas.inRotation(replica)) count++;
+    return Math.max(1, count);
+  }
+
+  /** Resolves true when a slot is taken, false when the request is refused (queue full or deadline). */
+  acquire(signal?: AbortSignal): boolean | Promise<boolean> {
+    const replicas = this.replicas();
+    if (this.inFlight < this.settings.maxInFlightPerReplica * replicas && this.queue.length === 0) {
+      this.inFlight++;
+      return true;
+    }
+    if (this.queue.length >= this.settings.queueLimitPerReplica * replicas) return false;
+    return new Promise<boolean>((resolve) => {
+      const leave = (admitted: boolean) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const index = this.queue.indexOf(waiter);
+        if (index >= 0) this.queue.splice(index, 1);
+        resolve(admitted);
+      };
+      const waiter: Waiter = {
+        admit: () => {
+          this.inFlight++;
+          leave(true);
+        },
+        refuse: () => leave(false),
+      };
+      // Past its deadline it is refused like any overflow; a client that hung up gives its place up.
+      const timer = setTimeout(waiter.refuse, this.settings.queueTimeoutMs);
+      const onAbort = () => waiter.refuse();
+      signal?.addEventListener('abort', onAbort);
+      this.queue.push(waiter);
+    });
+  }
+
+  /** A forwarded request has its answer: its slot goes to the oldest waiter, if any. */
+  release(): void {
+    this.inFlight--;
+    const capacity = this.settings.maxInFlightPerReplica * this.replicas();
+    while (this.inFlight < capacity && this.queue.length > 0) this.queue[0]?.admit();
+  }
+}
+
+export function admissionStage(upstreams: readonly Upstream[], settings: AdmissionSettings): Stage {
+  const gates = new Map(upstreams.map((upstream) => [upstream, new AdmissionGate(upstream, settings)]));
+  const holding = new WeakMap<GatewayRequest, AdmissionGate>();
+  // Retry-After comes from the catalogue (1 s): by then this queue has turned over about once.
+  const refuse = (context: GatewayRequest) => errorResponse(new ServiceOverloaded(), context.requestId);
+  return {
+    name: 'admission',
+    handle(context) {
+      const gate = context.upstream && gates.get(context.upstream);
+      if (!gate) return undefined;
+      const taken = gate.acquire(context.request.signal);
+      if (taken === true) {
+        holding.set(context, gate);
+        return undefined;
+      }
+      if (taken === false) return refuse(context);
+      return taken.then((admitted) => {
+        if (!admitted) return refuse(context);
+        holding.set(context, gate);
+        return undefined;
+      });
+    },
+    finish(context) {
+      holding.get(context)?.release();
+      holding.delete(context);
+    },
+  };
+}
