@@ -58,6 +58,19 @@ function filterFor(input: ClientListStatementInput): Prisma.Sql {
   return Prisma.join(conditions, ' AND ');
 }
 
+/**
+ * The total, capped at EXACT_TOTAL_UP_TO + 1 either way. Unfiltered: the owner's row in client_counts,
+ * which triggers on clients keep (see its migration), so one row is read however many clients the owner
+ * has; no row means no clients. Filtered: matching rows counted, stopping after the cap.
+ */
+function totalFor(input: ClientListStatementInput, where: Prisma.Sql): Prisma.Sql {
+  if (!input.search && !input.status) {
+    return Prisma.sql`coalesce((SELECT least(total, ${EXACT_TOTAL_UP_TO + 1}) FROM client_counts
+      WHERE owner_id = ${input.ownerId}::uuid), 0)`;
+  }
+  return Prisma.sql`(SELECT count(*)::int FROM (SELECT 1 FROM clients WHERE ${where} LIMIT ${EXACT_TOTAL_UP_TO + 1}) AS capped)`;
+}
+
 /** ISO 8601 in UTC with milliseconds: exactly what Date.prototype.toISOString() writes. */
 const isoTimestamp = (column: Prisma.Sql) =>
   Prisma.sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -74,8 +87,7 @@ export function clientListStatement(input: ClientListStatementInput): Prisma.Sql
   const pageWhere = input.after ? Prisma.sql`${where} AND ${AFTER[input.sort](input.after)}` : where;
   return Prisma.sql`
     SELECT
-      (SELECT count(*)::int FROM (SELECT 1 FROM clients WHERE ${where} LIMIT ${EXACT_TOTAL_UP_TO + 1}) AS capped)
-        AS total,
+      ${totalFor(input, where)} AS total,
       (SELECT coalesce(json_agg(json_build_object(
           'id', id, 'ownerId', owner_id, 'name', name, 'email', email, 'phone', phone, 'company', company,
           'status', status, 'notes', notes,
