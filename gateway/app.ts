@@ -17,7 +17,7 @@ import type { JwtKeys } from '../shared/jwt-keys.ts';
 import { replicasKey, SERVICES, type ServiceRegistry, serviceSetting } from '../shared/services.ts';
 import { buildOperationsApp } from './operations-app.ts';
 import { type OperationsListener, operationsListenerFor } from './operations-listener.ts';
-import { admissionStage } from './pipeline/admission.ts';
+import { admissionStages } from './pipeline/admission.ts';
 import { apiRouteStage } from './pipeline/api-route.ts';
 import { bodyLimitStage, discardUnreadBody } from './pipeline/body-limit.ts';
 import { clientAddressStage } from './pipeline/client-address.ts';
@@ -77,6 +77,16 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
   const isOverloaded = () =>
     (operations as FastifyInstance & { isUnderPressure?: () => boolean }).isUnderPressure?.() ?? false;
 
+  // Bounds what each worker is sent at once; the excess waits briefly or is refused at once.
+  const admission =
+    config.UPSTREAM_MAX_IN_FLIGHT > 0
+      ? admissionStages(upstreams, {
+          maxInFlightPerReplica: config.UPSTREAM_MAX_IN_FLIGHT,
+          queueLimitPerReplica: config.UPSTREAM_QUEUE_LIMIT,
+          queueTimeoutMs: config.UPSTREAM_QUEUE_TIMEOUT_MS,
+        })
+      : undefined;
+
   // The public path, in order. API-wide concerns belong here as stages. Headers every answer needs
   // (security, CORS) come from stages placed before anything that can answer.
   const stages: Stage[] = [
@@ -93,20 +103,12 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
     }),
     overloadStage(isOverloaded),
     apiRouteStage(upstreams),
+    ...(admission ? [admission.door] : []),
     operationsStage(operations, { onPublicPort: operationsListener === undefined }),
     tokenCheckStage({ publicKey: options.keys.publicKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
     ...(edgeCache ? [edgeCacheStage(edgeCache)] : []),
     bodyLimitStage,
-    // Bounds what each worker is sent at once; the excess waits briefly or is refused at once.
-    ...(config.UPSTREAM_MAX_IN_FLIGHT > 0
-      ? [
-          admissionStage(upstreams, {
-            maxInFlightPerReplica: config.UPSTREAM_MAX_IN_FLIGHT,
-            queueLimitPerReplica: config.UPSTREAM_QUEUE_LIMIT,
-            queueTimeoutMs: config.UPSTREAM_QUEUE_TIMEOUT_MS,
-          }),
-        ]
-      : []),
+    ...(admission ? [admission.gate] : []),
     forwardStage({
       timeoutMs: config.UPSTREAM_TIMEOUT * 1000,
       log: operations.log,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Server } from 'bun';
 import { ReplicaSet } from '../replica-set.ts';
 import type { Upstream } from '../upstreams.ts';
-import { type AdmissionSettings, admissionStage } from './admission.ts';
+import { type AdmissionSettings, admissionStages } from './admission.ts';
 import { forwardStage } from './forward.ts';
 import { type GatewayRequest, runPipeline, type Stage } from './pipeline.ts';
 
@@ -42,12 +42,16 @@ beforeAll(() => {
 });
 afterAll(() => origin.stop());
 
+/** Requests that got past the door to the stages between it and the gate (the token check's place). */
+const pastTheDoor: string[] = [];
+
 function pipelineFor(settings: AdmissionSettings) {
   const upstream: Upstream = {
     name: 'client',
     path: '/api/v1/clients',
     replicas: new ReplicaSet('client', origin.url),
   };
+  const admission = admissionStages([upstream], settings);
   const stages: Stage[] = [
     {
       name: 'route',
@@ -56,7 +60,15 @@ function pipelineFor(settings: AdmissionSettings) {
         return undefined;
       },
     },
-    admissionStage([upstream], settings),
+    admission.door,
+    {
+      name: 'token-check stand-in',
+      handle(context) {
+        pastTheDoor.push(context.requestId);
+        return undefined;
+      },
+    },
+    admission.gate,
     forwardStage({ timeoutMs: 5_000, log: { warn() {} } }),
   ];
   const server = { requestIP: () => ({ address: '127.0.0.1' }) } as unknown as Server<unknown>;
@@ -76,10 +88,12 @@ async function arrivals(count: number): Promise<string[]> {
 describe('admission control', () => {
   test('past the bound and the queue: 503 with Retry-After at once, never forwarded; the queue drains in order', async () => {
     origin.arrived.length = 0;
+    pastTheDoor.length = 0;
     const send = pipelineFor({ maxInFlightPerReplica: 2, queueLimitPerReplica: 2, queueTimeoutMs: 5_000 });
     const inFlight = [send('a'), send('b')];
     expect(await arrivals(2)).toEqual(['a', 'b']);
     const queued = [send('c'), send('d')];
+    await Bun.sleep(10); // c and d reach the queue
 
     const started = performance.now();
     const refused = await send('e');
@@ -90,6 +104,8 @@ describe('admission control', () => {
 
     await Bun.sleep(50);
     expect(origin.arrived).toEqual(['a', 'b']); // c and d wait at the gateway; e never left it
+    // The door refused e before the token check's place: a refusal costs no signature check.
+    expect(pastTheDoor).toEqual(['a', 'b', 'c', 'd']);
 
     origin.release('b');
     expect(await arrivals(3)).toEqual(['a', 'b', 'c']);

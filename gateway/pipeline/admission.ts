@@ -14,6 +14,11 @@
 // is held from here until the forward stage has the worker's answer (its headers): `finish` frees it
 // and hands it to the oldest waiter. It sits right before forward, so requests refused earlier (token,
 // body limit) or answered at the edge cache take no slot.
+//
+// A crowd that ignores Retry-After comes straight back, so refusals must be cheap: they compete for
+// the same CPU as the answers. A second stage, the door, placed right after the API route, refuses
+// what the gate would refuse anyway (slots and queue full) before the token check's signature
+// verification, the costliest step of a refusal. It takes no slot; what it lets in still meets the gate.
 import { ServiceOverloaded } from '../../shared/http/errors.ts';
 import type { Upstream } from '../upstreams.ts';
 import { errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
@@ -52,6 +57,15 @@ export class AdmissionGate {
     let count = 0;
     for (const replica of replicas.list()) if (replicas.inRotation(replica)) count++;
     return Math.max(1, count);
+  }
+
+  /** True when a request arriving now would be refused at once: every slot taken, the queue full. */
+  full(): boolean {
+    const replicas = this.replicas();
+    return (
+      this.inFlight >= this.settings.maxInFlightPerReplica * replicas &&
+      this.queue.length >= this.settings.queueLimitPerReplica * replicas
+    );
   }
 
   /** Resolves true when a slot is taken, false when the request is refused (queue full or deadline). */
@@ -93,12 +107,23 @@ export class AdmissionGate {
   }
 }
 
-export function admissionStage(upstreams: readonly Upstream[], settings: AdmissionSettings): Stage {
+/** The gate (right before forward) and its door (right after the API route); see the top of this file. */
+export function admissionStages(
+  upstreams: readonly Upstream[],
+  settings: AdmissionSettings,
+): { door: Stage; gate: Stage } {
   const gates = new Map(upstreams.map((upstream) => [upstream, new AdmissionGate(upstream, settings)]));
   const holding = new WeakMap<GatewayRequest, AdmissionGate>();
   // Retry-After comes from the catalogue (1 s): by then this queue has turned over about once.
   const refuse = (context: GatewayRequest) => errorResponse(new ServiceOverloaded(), context.requestId);
-  return {
+  const door: Stage = {
+    name: 'admission-door',
+    handle(context) {
+      const gate = context.upstream && gates.get(context.upstream);
+      return gate?.full() ? refuse(context) : undefined;
+    },
+  };
+  const gate: Stage = {
     name: 'admission',
     handle(context) {
       const gate = context.upstream && gates.get(context.upstream);
@@ -120,4 +145,5 @@ export function admissionStage(upstreams: readonly Upstream[], settings: Admissi
       holding.delete(context);
     },
   };
+  return { door, gate };
 }
