@@ -1,0 +1,45 @@
+// `bun tools/bench/run-shedding.ts [--connections 10000] [--seconds 10]`: bench scenario 8 alone (10,000
+// concurrent clients on the database path through the gateway; see shedding.ts), on the bench's own
+// stack, without the other scenarios. Prints the rows and writes .data/bench/shedding.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPOSITORY_ROOT } from '../../shared/env.ts';
+import { FREE_TIER, startBenchStack } from './bench-stack.ts';
+import { runShedding } from './shedding.ts';
+import { sheddingChecks, sheddingRows } from './shedding-report.ts';
+
+const { values: flags } = parseArgs({
+  options: { connections: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '10' } },
+});
+const log = (line: string) => console.log(`[shedding] ${line}`);
+const began = Date.now();
+const stack = await startBenchStack({ users: 200, clients: 20_000, progress: log });
+let failed = 0;
+try {
+  const result = await runShedding({
+    stack,
+    seconds: Number(flags.seconds),
+    connections: Number(flags.connections),
+    log,
+  });
+  for (const line of sheddingRows(result)) console.log(line);
+  for (const check of sheddingChecks(result, FREE_TIER.poolSize)) {
+    log(`${check.ok ? 'ok  ' : 'FAIL'} ${check.what}`);
+    if (!check.ok) failed++;
+  }
+  const dir = join(REPOSITORY_ROOT, '.data', 'bench');
+  mkdirSync(dir, { recursive: true });
+  const report = {
+    when: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, bun: Bun.version },
+    result,
+    durationSeconds: Math.round((Date.now() - began) / 1000),
+  };
+  writeFileSync(join(dir, 'shedding.json'), JSON.stringify(report, null, 2));
+  log(`wrote .data/bench/shedding.json in ${report.durationSeconds} s`);
+} finally {
+  await stack.close();
+}
+process.exit(failed ? 1 : 0);
