@@ -1,6 +1,7 @@
 // Drives HTTP load with autocannon (in this process; the services run in their own) while sampling
 // PostgreSQL's server connections, and reduces both to the numbers a scenario reports.
 import autocannon from 'autocannon';
+import { onLoadCore } from './cpu-pinning.ts';
 
 export interface LoadTarget {
   url: string;
@@ -23,7 +24,17 @@ export interface LoadResult {
 
 type AutocannonResult = autocannon.Result;
 
-export async function runLoad(
+/** One measurement, with this process (autocannon) on the load core when the bench pinned it. */
+export function runLoad(
+  targets: LoadTarget[],
+  durationSeconds: number,
+  sampleServerConnections: () => Promise<number>,
+  during?: { atSecond: number; action: () => Promise<void> },
+): Promise<LoadResult> {
+  return onLoadCore(() => measure(targets, durationSeconds, sampleServerConnections, during));
+}
+
+async function measure(
   targets: LoadTarget[],
   durationSeconds: number,
   sampleServerConnections: () => Promise<number>,

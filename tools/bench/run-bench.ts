@@ -1,4 +1,4 @@
-// `bun run bench [--quick]`: reproduces the incident, shows the fix, and measures the system under
+// `bun run bench [--quick] [--only 5,7] [--no-pin]`: reproduces the incident, shows the fix, and measures the system under
 // load on the real stack. Writes .data/bench/latest.json and .data/bench/incident.svg, prints a
 // summary, and exits 1 when a scenario's outcome (not its speed) is wrong.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,17 +8,37 @@ import { parseArgs } from 'node:util';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { FREE_TIER, startBenchStack } from './bench-stack.ts';
 import { renderIncidentChart } from './chart.ts';
+import { pinBenchProcess } from './cpu-pinning.ts';
+import { runGatewayCost } from './gateway-cost.ts';
 import type { LoadResult } from './load.ts';
-import { runBalancing, runCache, runGatewayCost, runIncident, runListQueryCost, runScale } from './scenarios.ts';
+import { versionsOfPeers } from './peers/versions.ts';
+import { runBalancing, runCache, runIncident, runListQueryCost, runScale } from './scenarios.ts';
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' } } });
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'no-pin': { type: 'boolean' } },
+});
 const quick = Boolean(flags.quick);
-const settings = quick ? { seconds: 4, users: 200, clients: 20_000 } : { seconds: 15, users: 2_000, clients: 100_000 };
+// Ratios are repeated in a full run (median and spread reported); a quick run is a smoke test and
+// must stay short (bench-smoke.test.ts bounds it at 120 s).
+const settings = quick
+  ? { seconds: 4, users: 200, clients: 20_000, rounds: 1 }
+  : { seconds: 15, users: 2_000, clients: 100_000, rounds: 3 };
+// `--only 5` measures just those scenarios (scenario 2 still needs 1 to have run, to show anything).
+const only = flags.only ? new Set(flags.only.split(',').map((n) => Number(n.trim()))) : undefined;
+const runs = (scenario: number) => !only || only.has(scenario);
 const log = (line: string) => console.log(`[bench] ${line}`);
 const began = Date.now();
 
 log(
-  `${quick ? 'quick' : 'full'} run: ${settings.seconds} s per measurement, ${settings.clients.toLocaleString()} clients`,
+  `${quick ? 'quick' : 'full'} run: ${settings.seconds} s per measurement, ${settings.clients.toLocaleString()} clients` +
+    (only ? `, scenarios ${[...only].join(', ')} only` : ''),
+);
+// Before anything starts: every process the bench starts inherits the server cores.
+const cpuPlan = flags['no-pin'] ? undefined : pinBenchProcess();
+log(
+  cpuPlan
+    ? `cores: load generator on ${cpuPlan.loadCores}, servers on ${cpuPlan.serverCores} (taskset)`
+    : 'cores: not pinned (one core, no taskset, or --no-pin)',
 );
 const stack = await startBenchStack({ users: settings.users, clients: settings.clients, progress: log });
 const checks: { what: string; ok: boolean }[] = [];
@@ -27,48 +47,8 @@ const check = (what: string, ok: boolean) => {
   log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
 };
 
-let report: Record<string, unknown> = {};
-try {
-  const options = { stack, seconds: settings.seconds, log };
-  log('scenario 1: the incident (3 services x 3 replicas x pool 2 on the session-mode pooler)');
-  const session = await runIncident(options, 'session');
-  check(`session mode reproduces the max-clients failure (${session.errorCount} errors)`, session.errorCount > 0);
-  await stack.retireSessionPooler();
-  log('scenario 2: the fix (same load through the transaction pooler)');
-  const transaction = await runIncident(options, 'transaction');
-  check(`transaction mode: zero errors (${transaction.errorCount})`, transaction.errorCount === 0);
-  check(
-    `transaction mode: server connections never above the pool (${transaction.peakServerConnections} <= ${FREE_TIER.poolSize})`,
-    transaction.peakServerConnections <= FREE_TIER.poolSize,
-  );
-  log('scenario 3: scale (64, then 1,000 concurrent clients through the gateway, cache off)');
-  const scale = await runScale(options);
-  check(`1,000 clients: zero errors and timeouts (${scale.at1000.errorCount})`, scale.at1000.errorCount === 0);
-  check(
-    `1,000 clients: server connections flat (${scale.at1000.peakServerConnections} <= ${FREE_TIER.poolSize})`,
-    scale.at1000.peakServerConnections <= FREE_TIER.poolSize,
-  );
-  log('scenario 4: cache (Redis on, then Redis stopped mid-run)');
-  const cache = await runCache(options);
-  check(`cached list: zero errors (${cache.cached.errorCount})`, cache.cached.errorCount === 0);
-  check(`Redis stopped mid-run: zero errors (${cache.redisStopped.errorCount})`, cache.redisStopped.errorCount === 0);
-  log('scenario 5: gateway cost (worker direct, minimal forwarder, gateway)');
-  const gateway = await runGatewayCost(options);
-  check(`gateway proxying answered without errors (${gateway.gateway.errorCount})`, gateway.gateway.errorCount === 0);
-  log('scenario 6: the client-list page through Prisma against plain pg (same statement, pool 5, 16 loops)');
-  const listCost = await runListQueryCost(options);
-  check(
-    `both list paths ran (${listCost.prisma} and ${listCost.plainPg} pages/s)`,
-    listCost.prisma > 0 && listCost.plainPg > 0,
-  );
-  log('scenario 7: balancing (two client replicas, one 20 ms farther away; round robin, then least outstanding)');
-  const balancing = await runBalancing(options);
-  check(
-    `both policies answered without errors (${balancing.roundRobin.errorCount} and ${balancing.leastOutstanding.errorCount})`,
-    balancing.roundRobin.errorCount === 0 && balancing.leastOutstanding.errorCount === 0,
-  );
-
-  const row = (name: string, result: LoadResult) => ({
+function row(name: string, result: LoadResult) {
+  return {
     scenario: name,
     rps: result.requestsPerSecond,
     p50: result.latencyMs.p50,
@@ -78,44 +58,124 @@ try {
     errorKinds: result.errors,
     timeouts: result.timeouts,
     peakServerConnections: result.peakServerConnections,
-  });
-  const rows = [
-    row('1 incident: session pooler', session),
-    row('2 fix: transaction pooler', transaction),
-    row('3 scale: 64 clients', scale.at64),
-    row('3 scale: 1,000 clients', scale.at1000),
-    row('4 cache: Redis on', cache.cached),
-    row('4 cache: Redis stopped mid-run', cache.redisStopped),
-    row('5 worker direct (cached list)', gateway.direct),
-    row('5 minimal Bun.serve+fetch forwarder', gateway.minimal),
-    row('5 our gateway forwarding (worker-cached list)', gateway.gateway),
-    row('5 our gateway, list answered at the edge', gateway.edge),
-    row('5 our gateway /health', gateway.gatewayHealth),
-    row('7 balancing: round robin, one replica 20 ms away', balancing.roundRobin),
-    row('7 balancing: least outstanding, same replicas', balancing.leastOutstanding),
-  ];
-  const listRows = [
-    { scenario: '6 client-list page via Prisma (pages/s, in process)', rps: listCost.prisma },
-    { scenario: '6 same statement via plain pg (pages/s, in process)', rps: listCost.plainPg },
-  ];
-  const ratios = {
-    scale1000vs64: { value: scale.ratio, target: 0.9 },
-    gatewayVsMinimalForwarder: { value: gateway.gatewayVsMinimal, target: 0.9 },
-    minimalForwarderVsDirect: { value: gateway.minimalVsDirect, target: null },
-    cachedListVsGatewayHealth: { value: gateway.cachedListVsHealth, target: 0.9 },
-    prismaListVsPlainPg: { value: listCost.ratio, target: 0.9 },
-    leastOutstandingVsRoundRobin: { value: balancing.ratio, target: null },
   };
+}
+const peerVersions = versionsOfPeers();
+
+let report: Record<string, unknown> = {};
+try {
+  const options = { stack, seconds: settings.seconds, log };
+  const rows: ReturnType<typeof row>[] = [];
+  const listRows: { scenario: string; rps: number }[] = [];
+  const ratios: Record<string, { value: number; target: number | null; min?: number; max?: number; runs?: number[] }> =
+    {};
+  let timelines: { session: LoadResult['timeline']; transaction: LoadResult['timeline'] } | undefined;
+  let session: LoadResult | undefined;
+  if (runs(1)) {
+    log('scenario 1: the incident (3 services x 3 replicas x pool 2 on the session-mode pooler)');
+    session = await runIncident(options, 'session');
+    check(`session mode reproduces the max-clients failure (${session.errorCount} errors)`, session.errorCount > 0);
+    rows.push(row('1 incident: session pooler', session));
+  }
+  await stack.retireSessionPooler();
+  if (runs(2)) {
+    log('scenario 2: the fix (same load through the transaction pooler)');
+    const transaction = await runIncident(options, 'transaction');
+    check(`transaction mode: zero errors (${transaction.errorCount})`, transaction.errorCount === 0);
+    check(
+      `transaction mode: server connections never above the pool (${transaction.peakServerConnections} <= ${FREE_TIER.poolSize})`,
+      transaction.peakServerConnections <= FREE_TIER.poolSize,
+    );
+    rows.push(row('2 fix: transaction pooler', transaction));
+    if (session) timelines = { session: session.timeline, transaction: transaction.timeline };
+  }
+  if (runs(3)) {
+    log('scenario 3: scale (64, then 1,000 concurrent clients through the gateway, cache off)');
+    const scale = await runScale(options);
+    check(`1,000 clients: zero errors and timeouts (${scale.at1000.errorCount})`, scale.at1000.errorCount === 0);
+    check(
+      `1,000 clients: server connections flat (${scale.at1000.peakServerConnections} <= ${FREE_TIER.poolSize})`,
+      scale.at1000.peakServerConnections <= FREE_TIER.poolSize,
+    );
+    rows.push(row('3 scale: 64 clients', scale.at64), row('3 scale: 1,000 clients', scale.at1000));
+    ratios.scale1000vs64 = { value: scale.ratio, target: 0.9 };
+  }
+  if (runs(4)) {
+    log('scenario 4: cache (Redis on, then Redis stopped mid-run)');
+    const cache = await runCache(options);
+    check(`cached list: zero errors (${cache.cached.errorCount})`, cache.cached.errorCount === 0);
+    check(`Redis stopped mid-run: zero errors (${cache.redisStopped.errorCount})`, cache.redisStopped.errorCount === 0);
+    rows.push(row('4 cache: Redis on', cache.cached), row('4 cache: Redis stopped mid-run', cache.redisStopped));
+  }
+  if (runs(5)) {
+    log(
+      `scenario 5: gateway cost and peers (worker direct, minimal forwarder, nginx, @fastify/http-proxy on Node, gateway; edge hit vs a minimal edge), ${settings.rounds} round(s)`,
+    );
+    const gateway = await runGatewayCost({ ...options, rounds: settings.rounds });
+    const forwarders = [gateway.gateway, gateway.minimal, gateway.nginx, gateway.fastifyProxy];
+    check(
+      `forwarding (gateway and peers) and edge answered without errors (${[...forwarders, gateway.edge, gateway.minimalEdge].map((r) => r.errorCount).join(', ')})`,
+      [...forwarders, gateway.edge, gateway.minimalEdge].every((r) => r.errorCount === 0),
+    );
+    rows.push(
+      row('5 worker direct (cached list)', gateway.direct),
+      row('5 minimal Bun.serve+fetch forwarder', gateway.minimal),
+      row(`5 nginx ${peerVersions.nginx} reverse proxy, upstream keep-alive`, gateway.nginx),
+      row(`5 @fastify/http-proxy ${peerVersions.fastifyHttpProxy} on Node ${peerVersions.node}`, gateway.fastifyProxy),
+      row('5 our gateway forwarding (worker-cached list)', gateway.gateway),
+      row('5 minimal Bun.serve edge (same token check, Redis reads, body)', gateway.minimalEdge),
+      row('5 our gateway, list answered at the edge', gateway.edge),
+      row('5 our gateway /health', gateway.gatewayHealth),
+    );
+    const r = gateway.ratios;
+    ratios.gatewayVsMinimalForwarder = { ...r.gatewayVsMinimal, target: 0.9 };
+    ratios.gatewayVsNginx = { ...r.gatewayVsNginx, target: null };
+    ratios.gatewayVsFastifyHttpProxy = { ...r.gatewayVsFastifyProxy, target: null };
+    ratios.minimalForwarderVsDirect = { ...r.minimalVsDirect, target: null };
+    ratios.edgeVsMinimalEdge = { ...r.edgeVsMinimalEdge, target: 0.9 };
+    // Reported, no longer a target (#15 item 3): /health does no token check and no Redis read.
+    ratios.cachedListVsGatewayHealth = { ...r.cachedListVsHealth, target: null };
+  }
+  if (runs(6)) {
+    log('scenario 6: the client-list page through Prisma against plain pg (same statement, pool 5, 16 loops)');
+    const listCost = await runListQueryCost(options);
+    check(
+      `both list paths ran (${listCost.prisma} and ${listCost.plainPg} pages/s)`,
+      listCost.prisma > 0 && listCost.plainPg > 0,
+    );
+    listRows.push(
+      { scenario: '6 client-list page via Prisma (pages/s, in process)', rps: listCost.prisma },
+      { scenario: '6 same statement via plain pg (pages/s, in process)', rps: listCost.plainPg },
+    );
+    ratios.prismaListVsPlainPg = { value: listCost.ratio, target: 0.9 };
+  }
+  if (runs(7)) {
+    log('scenario 7: balancing (two client replicas, one 20 ms farther away; round robin, then least outstanding)');
+    const balancing = await runBalancing(options);
+    check(
+      `both policies answered without errors (${balancing.roundRobin.errorCount} and ${balancing.leastOutstanding.errorCount})`,
+      balancing.roundRobin.errorCount === 0 && balancing.leastOutstanding.errorCount === 0,
+    );
+    rows.push(
+      row('7 balancing: round robin, one replica 20 ms away', balancing.roundRobin),
+      row('7 balancing: least outstanding, same replicas', balancing.leastOutstanding),
+    );
+    ratios.leastOutstandingVsRoundRobin = { value: balancing.ratio, target: null };
+  }
+
   report = {
     when: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
+    only: only ? [...only] : undefined,
     machine: { cpus: cpus().length, model: cpus()[0]?.model, bun: Bun.version },
+    cores: cpuPlan ?? 'not pinned',
+    peers: peerVersions,
     settings,
     freeTier: FREE_TIER,
     rows,
     listRows,
     ratios,
-    timelines: { session: session.timeline, transaction: transaction.timeline },
+    timelines,
     checks,
     durationSeconds: Math.round((Date.now() - began) / 1000),
   };
@@ -123,20 +183,22 @@ try {
   const dir = join(REPOSITORY_ROOT, '.data', 'bench');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(report, null, 2));
-  writeFileSync(
-    join(dir, 'incident.svg'),
-    renderIncidentChart(
-      {
-        requests: session.timeline.map((p) => p.requests),
-        connections: session.timeline.map((p) => p.serverConnections),
-      },
-      {
-        requests: transaction.timeline.map((p) => p.requests),
-        connections: transaction.timeline.map((p) => p.serverConnections),
-      },
-      FREE_TIER.poolSize,
-    ),
-  );
+  if (timelines) {
+    writeFileSync(
+      join(dir, 'incident.svg'),
+      renderIncidentChart(
+        {
+          requests: timelines.session.map((p) => p.requests),
+          connections: timelines.session.map((p) => p.serverConnections),
+        },
+        {
+          requests: timelines.transaction.map((p) => p.requests),
+          connections: timelines.transaction.map((p) => p.serverConnections),
+        },
+        FREE_TIER.poolSize,
+      ),
+    );
+  }
 
   console.log('\n| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | timeouts | peak PG conns |');
   console.log('|---|---|---|---|---|---|---|---|');
@@ -151,11 +213,15 @@ try {
     );
   }
   for (const r of listRows) console.log(`| ${r.scenario} | ${r.rps} | | | | | | |`);
-  console.log('\n| ratio | value | target |');
-  console.log('|---|---|---|');
-  for (const [name, ratio] of Object.entries(ratios))
-    console.log(`| ${name} | ${ratio.value} | ${ratio.target ?? '-'} |`);
-  log(`wrote .data/bench/latest.json and .data/bench/incident.svg in ${report.durationSeconds} s`);
+  console.log('\n| ratio | value (median) | spread (min–max) | runs | target |');
+  console.log('|---|---|---|---|---|');
+  for (const [name, ratio] of Object.entries(ratios)) {
+    const spread = ratio.runs ? `${ratio.min}–${ratio.max}` : '-';
+    console.log(`| ${name} | ${ratio.value} | ${spread} | ${ratio.runs?.length ?? 1} | ${ratio.target ?? '-'} |`);
+  }
+  log(
+    `wrote .data/bench/latest.json${timelines ? ' and .data/bench/incident.svg' : ''} in ${report.durationSeconds} s`,
+  );
 } finally {
   await stack.close();
 }

@@ -1,12 +1,10 @@
 // The benchmark's scenarios. Each starts the services it needs, drives load, stops them, and
-// returns numbers; run-bench.ts decides what passes.
-import { join } from 'node:path';
+// returns numbers; run-bench.ts decides what passes. Scenario 5 (gateway cost and peers) is in
+// gateway-cost.ts.
 import { createSigner } from 'fast-jwt';
 import pg from 'pg';
 import { buildPooledDatabaseConfig, openPooledDatabase } from '../../shared/db.ts';
-import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { createClientRepository } from '../../workers/client/client-repository.ts';
-import { findFreePort, waitForPort } from '../stack/processes.ts';
 import { startRedis } from '../stack/redis.ts';
 import { startTcpProxy } from '../testing/tcp-proxy.ts';
 import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
@@ -19,9 +17,9 @@ export interface ScenarioOptions {
   log: (line: string) => void;
 }
 
-const LIST_PATH = '/api/v1/clients?page=1&limit=20';
+export const LIST_PATH = '/api/v1/clients?page=1&limit=20';
 
-function tokenFor(stack: BenchStack): string {
+export function tokenFor(stack: BenchStack): string {
   return createSigner({
     key: stack.keys.privateKey,
     algorithm: 'EdDSA',
@@ -31,7 +29,7 @@ function tokenFor(stack: BenchStack): string {
   })({ sub: stack.user.id, role: 'USER', sid: stack.user.sessionId });
 }
 
-function serviceEnv(stack: BenchStack, extra: Record<string, string>): Record<string, string> {
+export function serviceEnv(stack: BenchStack, extra: Record<string, string>): Record<string, string> {
   return {
     JWT_PUBLIC_KEY: stack.keys.publicKey,
     JWT_PRIVATE_KEY: stack.keys.privateKey,
@@ -41,7 +39,7 @@ function serviceEnv(stack: BenchStack, extra: Record<string, string>): Record<st
   };
 }
 
-async function stopAll(services: RunningService[]) {
+export async function stopAll(services: RunningService[]) {
   await Promise.all(services.map((service) => service.stop()));
 }
 
@@ -84,7 +82,7 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
 }
 
 /** The whole system as deployed: gateway + three workers on the transaction pooler. */
-async function startSystem(stack: BenchStack, extra: Record<string, string>) {
+export async function startSystem(stack: BenchStack, extra: Record<string, string>) {
   const env = serviceEnv(stack, {
     DATABASE_URL: stack.transactionUrl,
     DB_POOL_MODE: 'transaction',
@@ -147,56 +145,6 @@ export async function runCache(options: ScenarioOptions) {
     return { cached, redisStopped };
   } finally {
     await stopAll(system.all);
-    await redis.stop();
-  }
-}
-
-/**
- * Scenario 5: what the gateway costs. The same worker-cached list, measured straight at the worker,
- * through a minimal Bun.serve + fetch forwarder, and through our gateway with its edge cache off (pure
- * forwarding cost); then through the gateway as deployed (cached pages answered at the edge) against
- * the gateway's own /health.
- */
-export async function runGatewayCost(options: ScenarioOptions) {
-  const { stack } = options;
-  const redis = await startRedis();
-  const system = await startSystem(stack, { CACHE_ENABLED: 'true', REDIS_URL: redis.url });
-  const forwardingOnly = await startService('gateway/server.ts', {
-    ...serviceEnv(stack, { CACHE_ENABLED: 'true', REDIS_URL: redis.url, EDGE_CACHE_ENABLED: 'false' }),
-    AUTH_SERVICE_URL: system.client.url,
-    USER_SERVICE_URL: system.client.url,
-    CLIENT_SERVICE_URL: system.client.url,
-  });
-  const forwarderPort = await findFreePort();
-  const forwarder = Bun.spawn(
-    ['bun', join(REPOSITORY_ROOT, 'tools/bench/minimal-forwarder.ts'), String(forwarderPort), system.client.url],
-    { stdout: 'ignore', stderr: 'inherit' },
-  );
-  try {
-    await waitForPort(forwarderPort, 'minimal forwarder');
-    const headers = { authorization: `Bearer ${tokenFor(stack)}` };
-    const measure = (base: string, path = LIST_PATH) =>
-      runLoad([{ url: `${base}${path}`, headers, connections: 64 }], options.seconds, stack.serverConnections);
-    await measure(system.gateway.url); // warm the cache entry and the connections
-    const direct = await measure(system.client.url);
-    const minimal = await measure(`http://127.0.0.1:${forwarderPort}`);
-    const gateway = await measure(forwardingOnly.url);
-    const edge = await measure(system.gateway.url);
-    const gatewayHealth = await measure(system.gateway.url, '/health');
-    return {
-      direct,
-      minimal,
-      gateway,
-      edge,
-      gatewayHealth,
-      gatewayVsMinimal: round(gateway.requestsPerSecond / Math.max(1, minimal.requestsPerSecond)),
-      minimalVsDirect: round(minimal.requestsPerSecond / Math.max(1, direct.requestsPerSecond)),
-      cachedListVsHealth: round(edge.requestsPerSecond / Math.max(1, gatewayHealth.requestsPerSecond)),
-    };
-  } finally {
-    forwarder.kill();
-    await forwarder.exited;
-    await stopAll([...system.all, forwardingOnly]);
     await redis.stop();
   }
 }
