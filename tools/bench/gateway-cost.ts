@@ -5,8 +5,9 @@
 //   (peers/fastify-proxy.mjs); our gateway;
 // - the edge hit: our gateway as deployed against a minimal Bun.serve doing the same token check,
 //   Redis reads and body (peers/minimal-edge.ts); and the gateway's /health, reported, not a target.
-// Every target is measured once per round, rounds one after another, and each ratio is taken within
-// a round (its two sides measured a few seconds apart), so a slow moment of the machine moves both.
+// Every target is measured once per round and each ratio is taken within a round, its two sides
+// measured next to each other where possible; every other round runs the list backwards, so a drift
+// of the machine during a round weighs on both sides alike over the rounds.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
@@ -29,9 +30,9 @@ export interface RatioSummary {
 const TARGETS = [
   'direct',
   'minimal',
+  'gateway',
   'nginx',
   'fastifyProxy',
-  'gateway',
   'minimalEdge',
   'edge',
   'gatewayHealth',
@@ -136,7 +137,8 @@ export async function runGatewayCost(options: ScenarioOptions & { rounds: number
     >;
     for (let r = 0; r < options.rounds; r++) {
       options.log(`scenario 5: round ${r + 1} of ${options.rounds}`);
-      for (const target of TARGETS) runs[target].push(await measure(target, options.seconds));
+      for (const target of r % 2 ? [...TARGETS].reverse() : TARGETS)
+        runs[target].push(await measure(target, options.seconds));
     }
     const rps = (target: Target) => runs[target].map((run) => run.requestsPerSecond);
     const ratio = (a: Target, b: Target) =>
