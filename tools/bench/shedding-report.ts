@@ -26,16 +26,24 @@ export function sheddingChecks(result: SheddingResult, poolSize: number): { what
 }
 
 const row = (name: string, load: SheddingLoad) =>
-  `| ${name} | ${load.okPerSecond} | ${load.latencyMs.p50} | ${load.latencyMs.p99} | ${load.latencyMs.max} | ${Math.round(load.overloadedShare * 1000) / 10} % | ${load.timeouts} / ${load.broken} | ${load.peakServerConnections} |`;
+  `| ${name} | ${load.okPerSecond} | ${load.latencyMs.p50} | ${load.latencyMs.p99} | ${load.latencyMs.max} (${load.latencyMs.slowest200} / ${load.latencyMs.slowest503}) | ${Math.round(load.overloadedShare * 1000) / 10} % | ${load.timeouts} / ${load.broken} | ${load.peakServerConnections} | ${load.cpu.gateway} / ${load.cpu.worker} / ${load.cpu.loadGenerator} |`;
 
 export function sheddingRows(result: SheddingResult): string[] {
   return [
     '',
-    '| scenario 8 (database path, gateway) | 200s/s | p50 ms | p99 ms | max ms | 503 share | timeouts / broken | peak PG conns |',
-    '|---|---|---|---|---|---|---|---|',
+    '| scenario 8 (database path, gateway) | 200s/s | p50 ms | p99 ms | max ms (200 / 503) | 503 share | timeouts / broken | peak PG conns | CPU: gateway / worker / load generator |',
+    '|---|---|---|---|---|---|---|---|---|',
     row('64 clients', result.baseline),
-    row(`${result.crowd.connections.toLocaleString()} clients`, result.crowd),
+    row(`${result.crowd.connections.toLocaleString()} clients, waiting Retry-After`, result.crowd),
+    ...(result.impatientCrowd
+      ? [
+          row(
+            `${result.impatientCrowd.connections.toLocaleString()} clients, ignoring Retry-After`,
+            result.impatientCrowd,
+          ),
+        ]
+      : []),
     '',
-    `throughput ${result.crowd.connections.toLocaleString()} vs 64 clients: ${result.ratio} (target 0.9); gateway memory: ${result.gatewayMemoryMb.afterBaseline} MB after 64 clients, peak ${result.gatewayMemoryMb.peak} MB; open files: ${result.openFiles.soft} (hard ${result.openFiles.hard})`,
+    `throughput ${result.crowd.connections.toLocaleString()} (waiting Retry-After) vs 64 clients: ${result.ratio} (target 0.9)${result.impatientRatio === undefined ? '' : `; ignoring Retry-After: ${result.impatientRatio}`}; gateway memory: ${result.gatewayMemoryMb.afterBaseline} MB after 64 clients, peak ${result.gatewayMemoryMb.peak} MB; open files: ${result.openFiles.soft} (hard ${result.openFiles.hard})`,
   ];
 }

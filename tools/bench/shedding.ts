@@ -5,12 +5,19 @@
 // included), 503s and whether each carried Retry-After, timeouts and broken connections, PostgreSQL's
 // server connections, and the gateway's memory (peak resident set, from /proc).
 //
+// Two crowds of the same size. One behaves as HTTP asks: a client told 503 with Retry-After waits
+// that long before its next request (what a browser app or SDK with a retry policy does); the issue's
+// targets are measured on it. The other ignores Retry-After and asks again at once (a tight retry
+// loop, autocannon's own behaviour): the worst case, reported next to it, where refusals themselves
+// compete with the worker for CPU.
+//
 // It drives autocannon itself rather than through load.ts, because it needs what load.ts does not
-// keep: the slowest answer, and each 503's headers.
+// keep: the slowest answer, each 503's headers, and clients that wait when told to.
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { createSigner } from 'fast-jwt';
 import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
+import { onLoadCore } from './cpu-pinning.ts';
 import { ensureOpenFiles, type OpenFilesLimit } from './open-files.ts';
 
 const LIST_PATH = '/api/v1/clients?page=1&limit=20';
@@ -30,20 +37,26 @@ export interface SheddingLoad {
   overloadedWithRetryAfter: number;
   /** Share of answers that were 503, 0..1. */
   overloadedShare: number;
-  latencyMs: { p50: number; p99: number; max: number };
+  latencyMs: { p50: number; p99: number; max: number; slowest200: number; slowest503: number };
   /** Answers slower than ANSWER_WITHIN_MS. */
   slowerThanBound: number;
   timeouts: number;
   /** Connection errors and resets (autocannon's errors that were not timeouts). */
   broken: number;
   peakServerConnections: number;
+  /** CPU seconds per second of run (1 = one core busy): the gateway, the worker, this load generator. */
+  cpu: { gateway: number; worker: number; loadGenerator: number };
 }
 
 export interface SheddingResult {
   baseline: SheddingLoad;
+  /** Clients that wait Retry-After after a 503. */
   crowd: SheddingLoad;
-  /** crowd.okPerSecond / baseline.okPerSecond. */
+  /** The same number of clients asking again at once after a 503 (full runs only). */
+  impatientCrowd?: SheddingLoad;
+  /** crowd.okPerSecond / baseline.okPerSecond, and the same for the impatient crowd. */
   ratio: number;
+  impatientRatio?: number;
   /** The gateway process's resident set: after the 64-client run, and its peak (VmHWM) after the crowd. */
   gatewayMemoryMb: { afterBaseline: number; peak: number; afterCrowd: number };
   openFiles: OpenFilesLimit;
@@ -55,13 +68,19 @@ export interface SheddingOptions {
   seconds: number;
   connections: number;
   log: (line: string) => void;
+  /** Also measure a crowd that ignores Retry-After. */
+  impatient?: boolean;
+  /** The gateway's admission settings; the defaults are the gateway's own (UPSTREAM_*). */
+  admission?: Partial<typeof ADMISSION>;
 }
 
+/** The gateway's defaults (shared/config-schema.ts), unless the run says otherwise. */
 const ADMISSION = { maxInFlightPerReplica: 64, queueLimitPerReplica: 64, queueTimeoutMs: 500 };
 const POOL_PER_WORKER = 5;
 
 export async function runShedding(options: SheddingOptions): Promise<SheddingResult> {
   const { stack, log } = options;
+  const admission = { ...ADMISSION, ...options.admission };
   // Raised before anything starts: the gateway inherits this limit.
   const openFiles = ensureOpenFiles(options.connections + SPARE_DESCRIPTORS);
   const connections = Math.min(options.connections, openFiles.soft - SPARE_DESCRIPTORS);
@@ -84,9 +103,9 @@ export async function runShedding(options: SheddingOptions): Promise<SheddingRes
   try {
     const gateway = await startService('gateway/server.ts', {
       ...env,
-      UPSTREAM_MAX_IN_FLIGHT: String(ADMISSION.maxInFlightPerReplica),
-      UPSTREAM_QUEUE_LIMIT: String(ADMISSION.queueLimitPerReplica),
-      UPSTREAM_QUEUE_TIMEOUT_MS: String(ADMISSION.queueTimeoutMs),
+      UPSTREAM_MAX_IN_FLIGHT: String(admission.maxInFlightPerReplica),
+      UPSTREAM_QUEUE_LIMIT: String(admission.queueLimitPerReplica),
+      UPSTREAM_QUEUE_TIMEOUT_MS: String(admission.queueTimeoutMs),
       // Only the client list is measured; the other workers' addresses point at it so their probes answer.
       AUTH_SERVICE_URL: client.url,
       USER_SERVICE_URL: client.url,
@@ -94,26 +113,35 @@ export async function runShedding(options: SheddingOptions): Promise<SheddingRes
     });
     services.push(gateway);
     const target = { url: `${gateway.url}${LIST_PATH}`, headers: { authorization: `Bearer ${tokenFor(stack)}` } };
-    await measure(target, 64, 1, stack); // warm up the worker, the pool and the gateway's connections
-    const baseline = await measure(target, 64, options.seconds, stack);
+    const processes = { gateway, worker: client };
+    const run = (clients: number, seconds: number, honorRetryAfter = true) =>
+      measure({ target, connections: clients, seconds, stack, processes, honorRetryAfter });
+    await run(64, 1); // warm up the worker, the pool and the gateway's connections
+    const baseline = await run(64, options.seconds);
     const afterBaseline = residentMb(gateway, 'VmRSS');
-    const crowd = await measure(target, connections, options.seconds, stack);
+    const crowd = await run(connections, options.seconds);
+    const impatientCrowd = options.impatient ? await run(connections, options.seconds, false) : undefined;
     return {
       baseline,
       crowd,
-      ratio: Math.round((crowd.okPerSecond / Math.max(1, baseline.okPerSecond)) * 100) / 100,
+      impatientCrowd,
+      ratio: ratioOf(crowd, baseline),
+      impatientRatio: impatientCrowd && ratioOf(impatientCrowd, baseline),
       gatewayMemoryMb: {
         afterBaseline,
         peak: residentMb(gateway, 'VmHWM'),
         afterCrowd: residentMb(gateway, 'VmRSS'),
       },
       openFiles,
-      pool: { perWorker: POOL_PER_WORKER, ...ADMISSION },
+      pool: { perWorker: POOL_PER_WORKER, ...admission },
     };
   } finally {
     await Promise.all(services.map((service) => service.stop()));
   }
 }
+
+const ratioOf = (load: SheddingLoad, baseline: SheddingLoad) =>
+  Math.round((load.okPerSecond / Math.max(1, baseline.okPerSecond)) * 100) / 100;
 
 function tokenFor(stack: BenchStack): string {
   return createSigner({
@@ -125,6 +153,13 @@ function tokenFor(stack: BenchStack): string {
   })({ sub: stack.user.id, role: 'USER', sid: stack.user.sessionId });
 }
 
+/** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat. */
+function cpuSeconds(service: RunningService): number {
+  const fields = readFileSync(`/proc/${service.process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // After the command: state is field 3, utime and stime are fields 14 and 15 (in clock ticks, 100 a second).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** A process's resident memory in MB, from /proc/<pid>/status (VmRSS now, VmHWM its peak). */
 function residentMb(service: RunningService, field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${service.process.pid}/status`, 'utf8');
@@ -132,12 +167,36 @@ function residentMb(service: RunningService, field: 'VmRSS' | 'VmHWM'): number {
   return Math.round(kb / 1024);
 }
 
-async function measure(
-  target: { url: string; headers: Record<string, string> },
-  connections: number,
-  seconds: number,
-  stack: BenchStack,
-): Promise<SheddingLoad> {
+/** One measurement, with autocannon on the load core when the bench pinned cores (cpu-pinning.ts). */
+function measure(run: Measurement): Promise<SheddingLoad> {
+  return onLoadCore(() => measureHere(run));
+}
+
+interface Measurement {
+  target: { url: string; headers: Record<string, string> };
+  connections: number;
+  seconds: number;
+  stack: BenchStack;
+  processes: { gateway: RunningService; worker: RunningService };
+  honorRetryAfter: boolean;
+}
+
+/** autocannon's client, as far as this file uses it: its parser's events and its next-request call. */
+type AutocannonClient = NodeJS.EventEmitter & { _doRequest: () => void; destroyed?: boolean };
+
+async function measureHere({
+  target,
+  connections,
+  seconds,
+  stack,
+  processes,
+  honorRetryAfter,
+}: Measurement): Promise<SheddingLoad> {
+  const cpuBefore = {
+    gateway: cpuSeconds(processes.gateway),
+    worker: cpuSeconds(processes.worker),
+    loadGenerator: process.cpuUsage(),
+  };
   let peakServerConnections = 0;
   let sampling = true;
   const sampler = (async () => {
@@ -148,6 +207,7 @@ async function measure(
   })();
   const latencies: number[] = [];
   const byStatus: Record<string, number> = {};
+  const slowest: Record<string, number> = {};
   let overloadedWithRetryAfter = 0;
   const started = performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -158,31 +218,49 @@ async function measure(
         connections,
         duration: seconds,
         timeout: 10,
-        // Each answer's headers, to see that every 503 says when to come back.
-        setupClient: (client) => {
-          // autocannon's types list only 'response'; its client also emits the parser's 'headers'.
-          (client as unknown as NodeJS.EventEmitter).on(
-            'headers',
-            (head: { statusCode: number; headers: (string | Buffer)[] }) => {
-              if (head.statusCode !== 503) return;
-              for (let index = 0; index < head.headers.length; index += 2) {
-                if (String(head.headers[index]).toLowerCase() === 'retry-after') {
-                  overloadedWithRetryAfter++;
-                  break;
-                }
+        // Each answer's headers, to see that every 503 says when to come back; a patient client then
+        // waits that long before its next request (autocannon asks for it right after the answer).
+        setupClient: (raw) => {
+          const client = raw as unknown as AutocannonClient;
+          let waitMs = 0;
+          client.on('headers', (head: { statusCode: number; headers: (string | Buffer)[] }) => {
+            if (head.statusCode !== 503) return;
+            for (let index = 0; index < head.headers.length; index += 2) {
+              if (String(head.headers[index]).toLowerCase() === 'retry-after') {
+                overloadedWithRetryAfter++;
+                if (honorRetryAfter) waitMs = Number(String(head.headers[index + 1])) * 1000;
+                break;
               }
-            },
-          );
+            }
+          });
+          if (!honorRetryAfter) return;
+          const sendNext = client._doRequest.bind(client);
+          client._doRequest = () => {
+            if (waitMs <= 0) return sendNext();
+            const wait = waitMs;
+            waitMs = 0;
+            setTimeout(() => {
+              if (!client.destroyed) sendNext();
+            }, wait);
+          };
         },
       },
       (error, done) => (error ? reject(error) : resolve(done)),
     );
     instance.on('response', (_client: unknown, status: number, _bytes: number, responseTime: number) => {
       byStatus[status] = (byStatus[status] ?? 0) + 1;
+      slowest[status] = Math.max(slowest[status] ?? 0, responseTime);
       latencies.push(responseTime);
     });
   });
   const elapsed = (performance.now() - started) / 1000;
+  const ownCpu = process.cpuUsage(cpuBefore.loadGenerator);
+  const perSecond = (seconds: number) => Math.round((seconds / elapsed) * 100) / 100;
+  const cpu = {
+    gateway: perSecond(cpuSeconds(processes.gateway) - cpuBefore.gateway),
+    worker: perSecond(cpuSeconds(processes.worker) - cpuBefore.worker),
+    loadGenerator: perSecond((ownCpu.user + ownCpu.system) / 1e6),
+  };
   sampling = false;
   await sampler;
   latencies.sort((a, b) => a - b);
@@ -199,10 +277,17 @@ async function measure(
     overloaded,
     overloadedWithRetryAfter,
     overloadedShare: answers ? Math.round((overloaded / answers) * 1000) / 1000 : 0,
-    latencyMs: { p50: at(0.5), p99: at(0.99), max: Math.round((latencies.at(-1) ?? 0) * 10) / 10 },
+    latencyMs: {
+      p50: at(0.5),
+      p99: at(0.99),
+      max: Math.round((latencies.at(-1) ?? 0) * 10) / 10,
+      slowest200: Math.round((slowest['200'] ?? 0) * 10) / 10,
+      slowest503: Math.round((slowest['503'] ?? 0) * 10) / 10,
+    },
     slowerThanBound: latencies.filter((ms) => ms > ANSWER_WITHIN_MS).length,
     timeouts: result.timeouts,
     broken: result.errors - result.timeouts,
     peakServerConnections,
+    cpu,
   };
 }
