@@ -119,7 +119,7 @@ try {
     log(
       `scenario 5: gateway cost and peers (worker direct, minimal forwarder, nginx, @fastify/http-proxy on Node, gateway; edge hit vs a minimal edge), ${settings.rounds} round(s)`,
     );
-    const gateway = await runGatewayCost({ ...options, rounds: settings.rounds });
+    const gateway = await runGatewayCost({ ...options, rounds: settings.rounds, warmUpEvery: !quick });
     const forwarders = [gateway.gateway, gateway.minimal, gateway.nginx, gateway.fastifyProxy];
     check(
       `forwarding (gateway and peers) and edge answered without errors (${[...forwarders, gateway.edge, gateway.minimalEdge].map((r) => r.errorCount).join(', ')})`,
