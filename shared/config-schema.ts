@@ -39,7 +39,10 @@ const sharedKeysSchema = {
     UPSTREAM_BALANCING: { type: 'string', enum: ['least-outstanding', 'round-robin'], default: 'least-outstanding' },
     // Admission control at the gateway (gateway/pipeline/admission.ts); 0 in-flight turns it off.
     UPSTREAM_MAX_IN_FLIGHT: { type: 'integer', minimum: 0, maximum: 100000, default: 64 },
-    UPSTREAM_QUEUE_LIMIT: { type: 'integer', minimum: 0, maximum: 100000, default: 64 },
+    // A deep queue with a short deadline: a request refused at once comes straight back from a client
+    // that ignores Retry-After and costs CPU the worker needs, one that waits its 500 ms does not.
+    // 64 made 1,000 retrying clients serve 0.39x of 64 clients; 1,024 keeps them at about 1.1x.
+    UPSTREAM_QUEUE_LIMIT: { type: 'integer', minimum: 0, maximum: 100000, default: 1024 },
     UPSTREAM_QUEUE_TIMEOUT_MS: { type: 'integer', minimum: 1, maximum: 60000, default: 500 },
     OVERLOAD_EVENT_LOOP_DELAY_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
     SHUTDOWN_DELAY_SECONDS: { type: 'number', minimum: 0, maximum: 120, default: 0 },
