@@ -8,18 +8,19 @@ afterAll(() => app.close());
 
 test('a lagging event loop is answered with 503 SERVICE_OVERLOADED and Retry-After, then recovers', async () => {
   installErrorHandling(app);
-  await registerOverloadProtection(app, 50, 10);
+  // Sampled every 100 ms: a lagging sample then stands for 100 ms, long enough to be seen by a request
+  // even on a loaded CI machine (at 10 ms, a calm sample sometimes replaced it before any request ran).
+  await registerOverloadProtection(app, 50, 100);
   app.get('/work', async () => ({ ok: true }));
   await app.ready();
   expect((await app.inject({ method: 'GET', url: '/work' })).statusCode).toBe(200);
 
   const blockUntil = Date.now() + 300; // the event loop stalls for 300 ms
   while (Date.now() < blockUntil) {}
-  // The next sample (every 10 ms) sees the lag; ask until it has been taken. Polling instead of one
-  // fixed sleep: on a loaded machine a later, calm sample could already have replaced it.
+  // The next sample sees the lag; ask until it has been taken.
   let overloaded = await app.inject({ method: 'GET', url: '/work' });
-  for (let i = 0; i < 50 && overloaded.statusCode !== 503; i++) {
-    await Bun.sleep(1);
+  for (let i = 0; i < 100 && overloaded.statusCode !== 503; i++) {
+    await Bun.sleep(2);
     overloaded = await app.inject({ method: 'GET', url: '/work' });
   }
   expect(overloaded.statusCode).toBe(503);
