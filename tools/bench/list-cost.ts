@@ -16,6 +16,7 @@ import { decodeListCursor } from '../../workers/client/list-cursor.ts';
 import { applyMigrations } from '../migrations/apply-migrations.ts';
 import { startPgBouncer } from '../stack/pgbouncer.ts';
 import { createDatabase, dropDatabase, startEmbeddedPostgres, useExistingPostgres } from '../stack/postgres.ts';
+import { pagesPerSecond } from './load.ts';
 import { createPlainPgClientList } from './plain-pg-client-list.ts';
 
 const { values: flags } = parseArgs({
@@ -140,22 +141,6 @@ async function explain(pool: pg.Pool, query: ClientListQuery): Promise<string[]>
   const statement = clientListStatement({ ...query, after, offset, fetch: query.limit + 1 });
   const { rows } = await pool.query(`EXPLAIN (COSTS OFF) ${statement.text}`, statement.values);
   return rows.map((row) => row['QUERY PLAN'] as string);
-}
-
-/** Pages per second with 16 concurrent loops, as bench scenario 6 counts them. */
-async function pagesPerSecond(work: () => Promise<unknown>, seconds: number): Promise<number> {
-  for (let i = 0; i < 50; i++) await work();
-  const until = Date.now() + seconds * 1000;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (Date.now() < until) {
-        await work();
-        done++;
-      }
-    }),
-  );
-  return Math.round(done / seconds);
 }
 
 /** Three owners, their clients generated in SQL (200,000 rows take seconds); some named "Acme". */

@@ -121,3 +121,19 @@ async function measure(
     timeline: timeline.slice(0, Math.ceil(seconds)),
   };
 }
+
+/** Pages (or any unit of work) per second with 16 concurrent loops, after a 50-call warm-up. */
+export async function pagesPerSecond(work: () => Promise<unknown>, seconds: number): Promise<number> {
+  for (let i = 0; i < 50; i++) await work();
+  const until = Date.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (Date.now() < until) {
+        await work();
+        done++;
+      }
+    }),
+  );
+  return Math.round(done / seconds);
+}

@@ -8,7 +8,7 @@ import { createClientRepository } from '../../workers/client/client-repository.t
 import { startRedis } from '../stack/redis.ts';
 import { startTcpProxy } from '../testing/tcp-proxy.ts';
 import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
-import { type LoadResult, runLoad } from './load.ts';
+import { type LoadResult, pagesPerSecond, runLoad } from './load.ts';
 import { createPlainPgClientList } from './plain-pg-client-list.ts';
 
 export interface ScenarioOptions {
@@ -225,27 +225,11 @@ export async function runListQueryCost(options: ScenarioOptions) {
   const plainList = createPlainPgClientList(plain);
   const viaPg = () => plainList.listForOwner(query);
   try {
-    const prisma = await measureLoop(viaPrisma, options.seconds);
-    const plainPg = await measureLoop(viaPg, options.seconds);
+    const prisma = await pagesPerSecond(viaPrisma, options.seconds);
+    const plainPg = await pagesPerSecond(viaPg, options.seconds);
     return { prisma, plainPg, ratio: round(prisma / Math.max(1, plainPg)) };
   } finally {
     await database.close();
     await plain.end();
   }
-}
-
-/** Pages per second with 16 concurrent loops. */
-async function measureLoop(work: () => Promise<unknown>, seconds: number): Promise<number> {
-  for (let i = 0; i < 50; i++) await work(); // warm up
-  const until = Date.now() + seconds * 1000;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (Date.now() < until) {
-        await work();
-        done++;
-      }
-    }),
-  );
-  return Math.round(done / seconds);
 }

@@ -15,10 +15,10 @@
 // keep: the slowest answer, each 503's headers, and clients that wait when told to.
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { createSigner } from 'fast-jwt';
 import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
 import { onLoadCore } from './cpu-pinning.ts';
 import { ensureOpenFiles, type OpenFilesLimit } from './open-files.ts';
+import { tokenFor } from './scenarios.ts';
 
 const LIST_PATH = '/api/v1/clients?page=1&limit=20';
 /** Every answer must arrive within this (the issue's bound). */
@@ -142,16 +142,6 @@ export async function runShedding(options: SheddingOptions): Promise<SheddingRes
 
 const ratioOf = (load: SheddingLoad, baseline: SheddingLoad) =>
   Math.round((load.okPerSecond / Math.max(1, baseline.okPerSecond)) * 100) / 100;
-
-function tokenFor(stack: BenchStack): string {
-  return createSigner({
-    key: stack.keys.privateKey,
-    algorithm: 'EdDSA',
-    iss: 'poolwise-auth',
-    aud: 'poolwise-api',
-    expiresIn: 3_600_000,
-  })({ sub: stack.user.id, role: 'USER', sid: stack.user.sessionId });
-}
 
 /** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat. */
 function cpuSeconds(service: RunningService): number {
