@@ -84,6 +84,7 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
           maxInFlightPerReplica: config.UPSTREAM_MAX_IN_FLIGHT,
           queueLimitPerReplica: config.UPSTREAM_QUEUE_LIMIT,
           queueTimeoutMs: config.UPSTREAM_QUEUE_TIMEOUT_MS,
+          retryAfterMaxSeconds: config.UPSTREAM_RETRY_AFTER_MAX_SECONDS,
         })
       : undefined;
 

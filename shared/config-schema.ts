@@ -44,6 +44,10 @@ const sharedKeysSchema = {
     // 64 made 1,000 retrying clients serve 0.39x of 64 clients; 1,024 keeps them at about 1.1x.
     UPSTREAM_QUEUE_LIMIT: { type: 'integer', minimum: 0, maximum: 100000, default: 1024 },
     UPSTREAM_QUEUE_TIMEOUT_MS: { type: 'integer', minimum: 1, maximum: 60000, default: 500 },
+    // Retry-After on those 503s is the client's turn at the worker's pace (gateway/pipeline/retry-after.ts),
+    // at most this; 1 is the old constant. 10 covers 10,000 clients at ~700 answers/s within a few
+    // refusals each and stays under the gateway's keep-alive idle timeout (UPSTREAM_TIMEOUT + 5 s).
+    UPSTREAM_RETRY_AFTER_MAX_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 10 },
     OVERLOAD_EVENT_LOOP_DELAY_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
     SHUTDOWN_DELAY_SECONDS: { type: 'number', minimum: 0, maximum: 120, default: 0 },
 
@@ -148,6 +152,8 @@ export interface SharedConfig {
   UPSTREAM_QUEUE_LIMIT: number;
   /** How long one of them may wait before it is answered 503 SERVICE_OVERLOADED. */
   UPSTREAM_QUEUE_TIMEOUT_MS: number;
+  /** The longest Retry-After the gateway's admission refusals carry (1 = always 1 s). */
+  UPSTREAM_RETRY_AFTER_MAX_SECONDS: number;
   /** Event-loop delay above which requests get 503 SERVICE_OVERLOADED (0 turns the check off). */
   OVERLOAD_EVENT_LOOP_DELAY_MS: number;
   /** On SIGTERM, readiness fails this long before the port closes (balancers stop sending first). */

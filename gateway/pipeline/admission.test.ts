@@ -1,6 +1,7 @@
 // Admission control against a real origin that holds every request until the test lets it go: with the
 // bound reached, an extra request is refused at once and never forwarded; queued requests go forward in
-// arrival order as slots free; a request that waits past the deadline is refused; nothing is dropped.
+// arrival order as slots free; a request that waits past the deadline is refused; nothing is dropped;
+// once the origin has answered, Retry-After tells each refused client its turn at the origin's pace.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Server } from 'bun';
 import { ReplicaSet } from '../replica-set.ts';
@@ -89,7 +90,12 @@ describe('admission control', () => {
   test('past the bound and the queue: 503 with Retry-After at once, never forwarded; the queue drains in order', async () => {
     origin.arrived.length = 0;
     pastTheDoor.length = 0;
-    const send = pipelineFor({ maxInFlightPerReplica: 2, queueLimitPerReplica: 2, queueTimeoutMs: 5_000 });
+    const send = pipelineFor({
+      maxInFlightPerReplica: 2,
+      queueLimitPerReplica: 2,
+      queueTimeoutMs: 5_000,
+      retryAfterMaxSeconds: 10,
+    });
     const inFlight = [send('a'), send('b')];
     expect(await arrivals(2)).toEqual(['a', 'b']);
     const queued = [send('c'), send('d')];
@@ -99,7 +105,7 @@ describe('admission control', () => {
     const refused = await send('e');
     expect(performance.now() - started).toBeLessThan(100);
     expect(refused.status).toBe(503);
-    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.headers.get('retry-after')).toBe('1'); // nothing answered yet: no pace, 1 s
     expect(((await refused.json()) as { code: string }).code).toBe('SERVICE_OVERLOADED');
 
     await Bun.sleep(50);
@@ -127,7 +133,12 @@ describe('admission control', () => {
 
   test('a request that waits past the deadline is refused and never forwarded; its slot is not lost', async () => {
     origin.arrived.length = 0;
-    const send = pipelineFor({ maxInFlightPerReplica: 1, queueLimitPerReplica: 4, queueTimeoutMs: 100 });
+    const send = pipelineFor({
+      maxInFlightPerReplica: 1,
+      queueLimitPerReplica: 4,
+      queueTimeoutMs: 100,
+      retryAfterMaxSeconds: 10,
+    });
     const first = send('f');
     await arrivals(1);
     const started = performance.now();
@@ -147,9 +158,48 @@ describe('admission control', () => {
     expect((await next).status).toBe(200);
   });
 
+  test('once the origin has a pace, each refusal is told its turn: later ones later, up to the maximum', async () => {
+    origin.arrived.length = 0;
+    const send = pipelineFor({
+      maxInFlightPerReplica: 1,
+      queueLimitPerReplica: 0,
+      queueTimeoutMs: 500,
+      retryAfterMaxSeconds: 3,
+    });
+    // One answer that held the slot about 300 ms: the origin's pace, one answer per ~0.3 s.
+    const timed = send('p');
+    await arrivals(1);
+    await Bun.sleep(300);
+    origin.release('p');
+    expect((await timed).status).toBe(200);
+
+    const holding = send('q');
+    await arrivals(2);
+    const told: number[] = [];
+    for (let index = 0; index < 8; index++) {
+      const refused = await send(`r${index}`);
+      expect(refused.status).toBe(503);
+      told.push(Number(refused.headers.get('retry-after')));
+    }
+    // The first waits for q and its own turn (~0.6 s): 1. Each later one is one answer later, so the
+    // crowd is spread over 1, 2 and 3 s instead of all coming back in a second; 3 is the maximum.
+    expect(told[0]).toBe(1);
+    expect(told).toContain(2);
+    expect(told.at(-1)).toBe(3);
+    expect(told.every((seconds, index) => seconds >= (told[index - 1] ?? 1) && seconds <= 3)).toBe(true);
+    expect(origin.arrived).toEqual(['p', 'q']); // none of them was forwarded
+    origin.release('q');
+    expect((await holding).status).toBe(200);
+  });
+
   test('without a queue, the request past the bound is refused at once and the bound frees as answers come', async () => {
     origin.arrived.length = 0;
-    const send = pipelineFor({ maxInFlightPerReplica: 1, queueLimitPerReplica: 0, queueTimeoutMs: 500 });
+    const send = pipelineFor({
+      maxInFlightPerReplica: 1,
+      queueLimitPerReplica: 0,
+      queueTimeoutMs: 500,
+      retryAfterMaxSeconds: 10,
+    });
     const first = send('i');
     await arrivals(1);
     expect((await send('j')).status).toBe(503);

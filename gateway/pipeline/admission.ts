@@ -9,6 +9,10 @@
 //   UPSTREAM_QUEUE_TIMEOUT_MS (well under the 2 s in which every client must hear back);
 // - anything beyond is answered at once, 503 SERVICE_OVERLOADED with Retry-After, and never forwarded.
 //
+// Retry-After says when the client's turn comes (retry-after.ts): the backlog here plus everyone already
+// told to come back, at the worker's measured pace, between 1 s and UPSTREAM_RETRY_AFTER_MAX_SECONDS.
+// A crowd that honours it comes back about as fast as the worker answers, not all of it every second.
+//
 // A queue short enough to drain within its deadline at the worker's pace sheds at the door instead
 // of at the deadline, so refusals are quick and the worker never idles while clients wait. The slot
 // is held from here until the forward stage has the worker's answer (its headers): `finish` frees it
@@ -22,6 +26,7 @@
 import { ServiceOverloaded } from '../../shared/http/errors.ts';
 import type { Upstream } from '../upstreams.ts';
 import { errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
+import { nextMeanHoldMs, refusalWait } from './retry-after.ts';
 
 export interface AdmissionSettings {
   /** Requests forwarded at once, per replica in rotation. */
@@ -30,6 +35,8 @@ export interface AdmissionSettings {
   queueLimitPerReplica: number;
   /** How long one request may wait for a slot before it is refused. */
   queueTimeoutMs: number;
+  /** The longest Retry-After a refusal carries, seconds; 1 tells every refused client 1 s. */
+  retryAfterMaxSeconds: number;
 }
 
 interface Waiter {
@@ -41,6 +48,10 @@ interface Waiter {
 export class AdmissionGate {
   inFlight = 0;
   private readonly queue: Waiter[] = [];
+  /** Mean time a forwarded request held its slot (ms), the worker's pace; undefined before any answer. */
+  private meanHoldMs: number | undefined;
+  /** When the last client told to come back has its turn (performance.now() ms). */
+  private promisedUntilMs = 0;
 
   constructor(
     private readonly upstream: Upstream,
@@ -99,11 +110,26 @@ export class AdmissionGate {
     });
   }
 
-  /** A forwarded request has its answer: its slot goes to the oldest waiter, if any. */
-  release(): void {
+  /** A forwarded request has its answer after holding its slot `heldMs`: the slot goes to the oldest waiter, if any. */
+  release(heldMs: number): void {
+    this.meanHoldMs = nextMeanHoldMs(this.meanHoldMs, heldMs);
     this.inFlight--;
     const capacity = this.settings.maxInFlightPerReplica * this.replicas();
     while (this.inFlight < capacity && this.queue.length > 0) this.queue[0]?.admit();
+  }
+
+  /** Retry-After for a request refused now: its turn after the backlog and everyone told before it. */
+  retryAfterSeconds(nowMs = performance.now()): number {
+    const wait = refusalWait({
+      nowMs,
+      backlog: this.inFlight + this.queue.length,
+      slots: this.settings.maxInFlightPerReplica * this.replicas(),
+      meanHoldMs: this.meanHoldMs,
+      promisedUntilMs: this.promisedUntilMs,
+      maxSeconds: this.settings.retryAfterMaxSeconds,
+    });
+    this.promisedUntilMs = wait.promisedUntilMs;
+    return wait.seconds;
   }
 }
 
@@ -113,14 +139,15 @@ export function admissionStages(
   settings: AdmissionSettings,
 ): { door: Stage; gate: Stage } {
   const gates = new Map(upstreams.map((upstream) => [upstream, new AdmissionGate(upstream, settings)]));
-  const holding = new WeakMap<GatewayRequest, AdmissionGate>();
-  // Retry-After comes from the catalogue (1 s): by then this queue has turned over about once.
-  const refuse = (context: GatewayRequest) => errorResponse(new ServiceOverloaded(), context.requestId);
+  /** The gate whose slot a request holds, and since when (performance.now() ms). */
+  const holding = new WeakMap<GatewayRequest, { gate: AdmissionGate; sinceMs: number }>();
+  const refuse = (context: GatewayRequest, gate: AdmissionGate) =>
+    errorResponse(new ServiceOverloaded(), context.requestId, gate.retryAfterSeconds());
   const door: Stage = {
     name: 'admission-door',
     handle(context) {
       const gate = context.upstream && gates.get(context.upstream);
-      return gate?.full() ? refuse(context) : undefined;
+      return gate?.full() ? refuse(context, gate) : undefined;
     },
   };
   const gate: Stage = {
@@ -130,18 +157,20 @@ export function admissionStages(
       if (!gate) return undefined;
       const taken = gate.acquire(context.request.signal);
       if (taken === true) {
-        holding.set(context, gate);
+        holding.set(context, { gate, sinceMs: performance.now() });
         return undefined;
       }
-      if (taken === false) return refuse(context);
+      if (taken === false) return refuse(context, gate);
       return taken.then((admitted) => {
-        if (!admitted) return refuse(context);
-        holding.set(context, gate);
+        if (!admitted) return refuse(context, gate);
+        holding.set(context, { gate, sinceMs: performance.now() });
         return undefined;
       });
     },
     finish(context) {
-      holding.get(context)?.release();
+      const held = holding.get(context);
+      if (!held) return;
+      held.gate.release(performance.now() - held.sinceMs);
       holding.delete(context);
     },
   };

@@ -44,6 +44,7 @@ export function sheddingRows(result: SheddingResult): string[] {
         ]
       : []),
     '',
+    `Retry-After told the ${result.crowd.connections.toLocaleString()} waiting: mean ${result.crowd.retryAfterSeconds.mean} s, at most ${result.crowd.retryAfterSeconds.max} s (UPSTREAM_RETRY_AFTER_MAX_SECONDS ${result.pool.retryAfterMaxSeconds}; queue ${result.pool.queueLimitPerReplica}, in flight ${result.pool.maxInFlightPerReplica})`,
     `throughput ${result.crowd.connections.toLocaleString()} (waiting Retry-After) vs 64 clients: ${result.ratio} (target 0.9)${result.impatientRatio === undefined ? '' : `; ignoring Retry-After: ${result.impatientRatio}`}; gateway memory: ${result.gatewayMemoryMb.afterBaseline} MB after 64 clients, peak ${result.gatewayMemoryMb.peak} MB; open files: ${result.openFiles.soft} (hard ${result.openFiles.hard})`,
   ];
 }

@@ -15,6 +15,7 @@
 // keep: the slowest answer, each 503's headers, and clients that wait when told to.
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { configJsonSchema } from '../../shared/config-schema.ts';
 import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
 import { onLoadCore } from './cpu-pinning.ts';
 import { ensureOpenFiles, type OpenFilesLimit } from './open-files.ts';
@@ -37,6 +38,8 @@ export interface SheddingLoad {
   overloadedWithRetryAfter: number;
   /** Share of answers that were 503, 0..1. */
   overloadedShare: number;
+  /** The Retry-After values those 503s carried, seconds. */
+  retryAfterSeconds: { mean: number; max: number };
   latencyMs: { p50: number; p99: number; max: number; slowest200: number; slowest503: number };
   /** Answers slower than ANSWER_WITHIN_MS. */
   slowerThanBound: number;
@@ -60,7 +63,7 @@ export interface SheddingResult {
   /** The gateway process's resident set: after the 64-client run, and its peak (VmHWM) after the crowd. */
   gatewayMemoryMb: { afterBaseline: number; peak: number; afterCrowd: number };
   openFiles: OpenFilesLimit;
-  pool: { perWorker: number; maxInFlightPerReplica: number; queueLimitPerReplica: number; queueTimeoutMs: number };
+  pool: { perWorker: number } & typeof ADMISSION;
 }
 
 export interface SheddingOptions {
@@ -75,7 +78,12 @@ export interface SheddingOptions {
 }
 
 /** The gateway's defaults (shared/config-schema.ts), unless the run says otherwise. */
-const ADMISSION = { maxInFlightPerReplica: 64, queueLimitPerReplica: 64, queueTimeoutMs: 500 };
+const ADMISSION = {
+  maxInFlightPerReplica: configJsonSchema.properties.UPSTREAM_MAX_IN_FLIGHT.default as number,
+  queueLimitPerReplica: configJsonSchema.properties.UPSTREAM_QUEUE_LIMIT.default as number,
+  queueTimeoutMs: configJsonSchema.properties.UPSTREAM_QUEUE_TIMEOUT_MS.default as number,
+  retryAfterMaxSeconds: configJsonSchema.properties.UPSTREAM_RETRY_AFTER_MAX_SECONDS.default as number,
+};
 const POOL_PER_WORKER = 5;
 
 export async function runShedding(options: SheddingOptions): Promise<SheddingResult> {
@@ -106,6 +114,7 @@ export async function runShedding(options: SheddingOptions): Promise<SheddingRes
       UPSTREAM_MAX_IN_FLIGHT: String(admission.maxInFlightPerReplica),
       UPSTREAM_QUEUE_LIMIT: String(admission.queueLimitPerReplica),
       UPSTREAM_QUEUE_TIMEOUT_MS: String(admission.queueTimeoutMs),
+      UPSTREAM_RETRY_AFTER_MAX_SECONDS: String(admission.retryAfterMaxSeconds),
       // Only the client list is measured; the other workers' addresses point at it so their probes answer.
       AUTH_SERVICE_URL: client.url,
       USER_SERVICE_URL: client.url,
@@ -172,7 +181,13 @@ interface Measurement {
 }
 
 /** autocannon's client, as far as this file uses it: its parser's events and its next-request call. */
-type AutocannonClient = NodeJS.EventEmitter & { _doRequest: () => void; destroyed?: boolean };
+type AutocannonClient = NodeJS.EventEmitter & {
+  _doRequest: () => void;
+  destroyed?: boolean;
+  /** Its request timeout (ms), and the timer autocannon re-arms with it on each request. */
+  timeout: number;
+  timeoutTicker: { reschedule: (ms: number) => void };
+};
 
 async function measureHere({
   target,
@@ -199,6 +214,8 @@ async function measureHere({
   const byStatus: Record<string, number> = {};
   const slowest: Record<string, number> = {};
   let overloadedWithRetryAfter = 0;
+  let retryAfterTotal = 0;
+  let retryAfterMax = 0;
   const started = performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -209,7 +226,8 @@ async function measureHere({
         duration: seconds,
         timeout: 10,
         // Each answer's headers, to see that every 503 says when to come back; a patient client then
-        // waits that long before its next request (autocannon asks for it right after the answer).
+        // waits as long as the header says (whatever the value) before its next request (autocannon
+        // asks for it right after the answer).
         setupClient: (raw) => {
           const client = raw as unknown as AutocannonClient;
           let waitMs = 0;
@@ -217,8 +235,11 @@ async function measureHere({
             if (head.statusCode !== 503) return;
             for (let index = 0; index < head.headers.length; index += 2) {
               if (String(head.headers[index]).toLowerCase() === 'retry-after') {
+                const seconds = Number(String(head.headers[index + 1]));
                 overloadedWithRetryAfter++;
-                if (honorRetryAfter) waitMs = Number(String(head.headers[index + 1])) * 1000;
+                retryAfterTotal += seconds;
+                retryAfterMax = Math.max(retryAfterMax, seconds);
+                if (honorRetryAfter) waitMs = seconds * 1000;
                 break;
               }
             }
@@ -229,6 +250,9 @@ async function measureHere({
             if (waitMs <= 0) return sendNext();
             const wait = waitMs;
             waitMs = 0;
+            // autocannon's request timeout runs from the last request sent; a client waiting as told
+            // has nothing in flight, so the timeout starts again when it asks.
+            client.timeoutTicker.reschedule(wait + client.timeout);
             setTimeout(() => {
               if (!client.destroyed) sendNext();
             }, wait);
@@ -267,6 +291,10 @@ async function measureHere({
     overloaded,
     overloadedWithRetryAfter,
     overloadedShare: answers ? Math.round((overloaded / answers) * 1000) / 1000 : 0,
+    retryAfterSeconds: {
+      mean: overloadedWithRetryAfter ? Math.round((retryAfterTotal / overloadedWithRetryAfter) * 100) / 100 : 0,
+      max: retryAfterMax,
+    },
     latencyMs: {
       p50: at(0.5),
       p99: at(0.99),
