@@ -145,13 +145,21 @@ async function seed(directUrl: string, options: { users: number; clients: number
 }
 
 /** Starts one service process with the bench's settings (development mode, limits out of the way). */
-export function startService(entry: string, env: Record<string, string>): Promise<RunningService> {
-  return startServiceProcess(entry, {
-    NODE_ENV: 'development', // the incident's scenario runs a session-mode address, which production refuses
-    LOG_LEVEL: 'error',
-    LOG_PRETTY: 'false',
-    RATE_LIMIT_MAX: '10000000',
-    AUTH_RATE_LIMIT_MAX: '1000000',
-    ...env,
-  });
+export function startService(
+  entry: string,
+  env: Record<string, string>,
+  options?: Parameters<typeof startServiceProcess>[2],
+): Promise<RunningService> {
+  return startServiceProcess(
+    entry,
+    {
+      NODE_ENV: 'development', // the incident's scenario runs a session-mode address, which production refuses
+      LOG_LEVEL: 'error',
+      LOG_PRETTY: 'false',
+      RATE_LIMIT_MAX: '10000000',
+      AUTH_RATE_LIMIT_MAX: '1000000',
+      ...env,
+    },
+    options,
+  );
 }

@@ -76,6 +76,11 @@ export function summarise(ratios: number[]): RatioSummary {
   };
 }
 
+/** The row a target reports: its median run by requests per second. */
+export function medianRun(runs: LoadResult[]): LoadResult {
+  return [...runs].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond)[Math.floor(runs.length / 2)] as LoadResult;
+}
+
 export async function runGatewayCost(options: ScenarioOptions & { rounds: number; warmUpEvery: boolean }) {
   const { stack } = options;
   const redis = await startRedis();
@@ -144,12 +149,10 @@ export async function runGatewayCost(options: ScenarioOptions & { rounds: number
     const rps = (target: Target) => runs[target].map((run) => run.requestsPerSecond);
     const ratio = (a: Target, b: Target) =>
       summarise(rps(a).map((value, i) => value / Math.max(1, rps(b)[i] as number)));
-    // The row for each target is its median run.
-    const medianRun = (target: Target) =>
-      [...runs[target]].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond)[
-        Math.floor(runs[target].length / 2)
-      ] as LoadResult;
-    const rows = Object.fromEntries(TARGETS.map((target) => [target, medianRun(target)])) as Record<Target, LoadResult>;
+    const rows = Object.fromEntries(TARGETS.map((target) => [target, medianRun(runs[target])])) as Record<
+      Target,
+      LoadResult
+    >;
     return {
       ...rows,
       ratios: {

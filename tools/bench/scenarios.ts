@@ -1,15 +1,11 @@
 // The benchmark's scenarios. Each starts the services it needs, drives load, stops them, and
 // returns numbers; run-bench.ts decides what passes. Scenario 5 (gateway cost and peers) is in
-// gateway-cost.ts.
+// gateway-cost.ts, scenario 6 (Prisma against plain pg on the client list) in list-query-cost.ts.
 import { createSigner } from 'fast-jwt';
-import pg from 'pg';
-import { buildPooledDatabaseConfig, openPooledDatabase } from '../../shared/db.ts';
-import { createClientRepository } from '../../workers/client/client-repository.ts';
 import { startRedis } from '../stack/redis.ts';
 import { startTcpProxy } from '../testing/tcp-proxy.ts';
 import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
-import { type LoadResult, pagesPerSecond, runLoad } from './load.ts';
-import { createPlainPgClientList } from './plain-pg-client-list.ts';
+import { type LoadResult, runLoad } from './load.ts';
 
 export interface ScenarioOptions {
   stack: BenchStack;
@@ -81,8 +77,15 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
   }
 }
 
-/** The whole system as deployed: gateway + three workers on the transaction pooler. */
-export async function startSystem(stack: BenchStack, extra: Record<string, string>) {
+/**
+ * The whole system as deployed: gateway + three workers on the transaction pooler. `clientWorker`:
+ * another entry for the client worker (scenario 6's bench-only plain-pg one), started the same way.
+ */
+export async function startSystem(
+  stack: BenchStack,
+  extra: Record<string, string>,
+  clientWorker = 'workers/client/server.ts',
+) {
   const env = serviceEnv(stack, {
     DATABASE_URL: stack.transactionUrl,
     DB_POOL_MODE: 'transaction',
@@ -92,7 +95,7 @@ export async function startSystem(stack: BenchStack, extra: Record<string, strin
   const [auth, user, client] = await Promise.all([
     startService('workers/auth/server.ts', env),
     startService('workers/user/server.ts', env),
-    startService('workers/client/server.ts', env),
+    startService(clientWorker, env, { portKey: 'CLIENT_PORT' }),
   ]);
   const gateway = await startService('gateway/server.ts', {
     ...env,
@@ -203,33 +206,5 @@ export async function runBalancing(options: ScenarioOptions) {
     await stopAll([...gateways, fast, slow]);
     await slowProxy.stop();
     await redis.stop();
-  }
-}
-
-/**
- * Scenario 6: the client-list page through the repository (Prisma 7 + adapter-pg) against the same
- * one statement through plain `pg` (tools/bench/plain-pg-client-list.ts), in this process, same pool
- * size, same concurrency.
- */
-export async function runListQueryCost(options: ScenarioOptions) {
-  const { stack } = options;
-  const database = openPooledDatabase(
-    buildPooledDatabaseConfig({ databaseUrl: stack.transactionUrl, poolSize: 5, poolMode: 'transaction' }),
-    { warn() {}, error() {} },
-  );
-  const plain = new pg.Pool({ connectionString: stack.transactionUrl, max: 5 });
-  const clients = createClientRepository(database.prisma);
-  const query = { ownerId: stack.user.id, page: 1, limit: 20, sort: '-createdAt' as const };
-  const viaPrisma = () => clients.listForOwner(query);
-  // The same single statement the repository sends (client-list-sql.ts), on plain pg.
-  const plainList = createPlainPgClientList(plain);
-  const viaPg = () => plainList.listForOwner(query);
-  try {
-    const prisma = await pagesPerSecond(viaPrisma, options.seconds);
-    const plainPg = await pagesPerSecond(viaPg, options.seconds);
-    return { prisma, plainPg, ratio: round(prisma / Math.max(1, plainPg)) };
-  } finally {
-    await database.close();
-    await plain.end();
   }
 }

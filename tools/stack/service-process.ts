@@ -25,9 +25,11 @@ const portKeyOf = (entry: string) =>
 export async function startServiceProcess(
   entry: string,
   env: Record<string, string>,
-  options: { port?: number; startTimeoutMs?: number } = {},
+  /** `portKey`: the variable its port is given in, when its path does not say (a bench-only worker). */
+  options: { port?: number; startTimeoutMs?: number; portKey?: string } = {},
 ): Promise<ServiceProcess> {
   const port = options.port ?? (await findFreePort());
+  const portKey = options.portKey ?? portKeyOf(entry);
   let child: ChildProcess;
   let output: () => string = () => '';
   const launch = async () => {
@@ -37,7 +39,7 @@ export async function startServiceProcess(
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/root',
         ...env,
-        [portKeyOf(entry)]: String(port),
+        [portKey]: String(port),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

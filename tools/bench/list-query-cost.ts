@@ -1,0 +1,91 @@
+// Scenario 6: what Prisma costs on the client list, against the same statement on plain `pg`
+// (tools/bench/plain-pg-client-list.ts: same SQL, same shaping code):
+// - end to end (the target): the system as deployed, database path (cache off, as scenario 3), once
+//   with the real client worker and once with the bench-only one whose list runs on plain pg
+//   (peers/plain-pg-client-worker.ts: the same worker otherwise, on the same pool); 64 connections
+//   through each gateway, both measured in every round, the order alternating between rounds;
+// - in process: the repository against the plain-pg list, pages/s, no HTTP at all (one measurement
+//   of half the seconds each: the second row, not the target).
+import pg from 'pg';
+import { buildPooledDatabaseConfig, openPooledDatabase } from '../../shared/db.ts';
+import { createClientRepository } from '../../workers/client/client-repository.ts';
+import { medianRun, summarise } from './gateway-cost.ts';
+import { type LoadResult, pagesPerSecond, runLoad } from './load.ts';
+import { createPlainPgClientList } from './plain-pg-client-list.ts';
+import { LIST_PATH, type ScenarioOptions, startSystem, stopAll, tokenFor } from './scenarios.ts';
+
+const PLAIN_PG_CLIENT_WORKER = 'tools/bench/peers/plain-pg-client-worker.ts';
+/** The workers' pool in the system as deployed (startSystem's DB_POOL_SIZE); the in-process pools match it. */
+const POOL_SIZE = 5;
+const PATHS = ['prisma', 'plainPg'] as const;
+type ListPath = (typeof PATHS)[number];
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+export async function runListQueryCost(options: ScenarioOptions & { rounds: number }) {
+  const endToEnd = await measureEndToEnd(options);
+  const inProcess = await measureInProcess(options);
+  return { endToEnd, inProcess };
+}
+
+async function measureEndToEnd(options: ScenarioOptions & { rounds: number }) {
+  const { stack } = options;
+  const systems: Partial<Record<ListPath, Awaited<ReturnType<typeof startSystem>>>> = {};
+  try {
+    systems.prisma = await startSystem(stack, {});
+    systems.plainPg = await startSystem(stack, {}, PLAIN_PG_CLIENT_WORKER);
+    const gateways = { prisma: systems.prisma.gateway.url, plainPg: systems.plainPg.gateway.url };
+    const headers = { authorization: `Bearer ${tokenFor(stack)}` };
+    const url = (path: ListPath) => `${gateways[path]}${LIST_PATH}`;
+    const measure = (path: ListPath, seconds: number) =>
+      runLoad([{ url: url(path), headers, connections: 64 }], seconds, stack.serverConnections);
+    // Opens both systems' pools and warms their code (JIT) before anything is compared.
+    for (const path of PATHS) await measure(path, 1);
+    // Both must serve the same page, or the comparison would be of different work (asked once warm, so
+    // a worker still starting up cannot make the answers differ).
+    const [viaPrisma, viaPlainPg] = await Promise.all(
+      PATHS.map(async (path) => {
+        const response = await fetch(url(path), { headers });
+        return `${response.status} ${await response.text()}`;
+      }),
+    );
+    if (viaPrisma !== viaPlainPg)
+      options.log(`scenario 6: the two workers answered differently:\n${viaPrisma}\n${viaPlainPg}`);
+    const runs: Record<ListPath, LoadResult[]> = { prisma: [], plainPg: [] };
+    for (let r = 0; r < options.rounds; r++) {
+      options.log(`scenario 6: round ${r + 1} of ${options.rounds}`);
+      for (const path of r % 2 ? [...PATHS].reverse() : PATHS) runs[path].push(await measure(path, options.seconds));
+    }
+    const rps = (path: ListPath) => runs[path].map((run) => run.requestsPerSecond);
+    return {
+      samePage: viaPrisma === viaPlainPg,
+      prisma: medianRun(runs.prisma),
+      plainPg: medianRun(runs.plainPg),
+      ratio: summarise(rps('prisma').map((value, i) => value / Math.max(1, rps('plainPg')[i] as number))),
+    };
+  } finally {
+    await stopAll(Object.values(systems).flatMap((system) => system.all));
+  }
+}
+
+/** The repository (Prisma 7 + adapter-pg) against the plain-pg list in this process, 16 loops, same pool size. */
+async function measureInProcess(options: ScenarioOptions) {
+  const { stack } = options;
+  const database = openPooledDatabase(
+    buildPooledDatabaseConfig({ databaseUrl: stack.transactionUrl, poolSize: POOL_SIZE, poolMode: 'transaction' }),
+    { warn() {}, error() {} },
+  );
+  const plain = new pg.Pool({ connectionString: stack.transactionUrl, max: POOL_SIZE });
+  const clients = createClientRepository(database.prisma);
+  const plainList = createPlainPgClientList(plain);
+  const query = { ownerId: stack.user.id, page: 1, limit: 20, sort: '-createdAt' as const };
+  try {
+    const seconds = options.seconds / 2;
+    const prisma = await pagesPerSecond(() => clients.listForOwner(query), seconds);
+    const plainPg = await pagesPerSecond(() => plainList.listForOwner(query), seconds);
+    return { prisma, plainPg, ratio: round(prisma / Math.max(1, plainPg)) };
+  } finally {
+    await database.close();
+    await plain.end();
+  }
+}
