@@ -2,7 +2,7 @@
 // its route schema, caches pages under clientListCacheField() and answers clientListMeta(); the
 // gateway's edge-cache stage recognises the same canonical queries (parseCanonicalClientListQuery) to
 // answer cache hits without a second hop, with the same meta.
-import { LIST_LIMITS } from './schemas/pagination.ts';
+import { isAllowedSearch, LIST_LIMITS } from './schemas/pagination.ts';
 
 export const CLIENT_SORTS = ['createdAt', '-createdAt', 'name', '-name'] as const;
 export type ClientSort = (typeof CLIENT_SORTS)[number];
@@ -25,7 +25,7 @@ export interface ClientListParams {
 export interface ClientListPage<Row = unknown> {
   rows: Row[];
   total: number;
-  /** Present (true) when more rows match than were counted: `total` is then "at least". */
+  /** Present (true) when not every match was counted: `total` is then "at least". */
   totalIsLowerBound?: true;
   /** Present when another page follows: the `after` cursor that continues after this page. */
   next?: string;
@@ -39,14 +39,15 @@ export const clientListMetaSchema = {
     limit: { type: 'integer' },
     total: {
       type: 'integer',
-      description: 'Matching clients: exact up to 10,000; past that a lower bound (see `totalIsLowerBound`)',
+      description:
+        'Matching clients. Exact without a filter. With `search` or `status` on an owner of more than 2,000 clients, the matches are not counted: `total` is the rows up to this page (plus one when another follows), exact on the last page and otherwise a lower bound (see `totalIsLowerBound`)',
     },
     totalPages: { type: 'integer', description: 'ceil(total / limit), so a lower bound too when the total is' },
     totalIsLowerBound: {
       type: 'boolean',
       enum: [true],
       description:
-        'Present (true) when more than 10,000 clients match: they are not all counted, and `total` means "at least"',
+        'Present (true) when the matches were not all counted (a filter on an owner of more than 2,000 clients, before its last page): `total` means "at least"',
     },
     next: {
       type: 'string',
@@ -115,7 +116,7 @@ export function parseCanonicalClientListQuery(query: URLSearchParams): ClientLis
   if (page === undefined || limit === undefined) return undefined;
   if (!(CLIENT_SORTS as readonly string[]).includes(sort)) return undefined;
   if (status !== undefined && !(CLIENT_STATUSES as readonly string[]).includes(status)) return undefined;
-  if (rawSearch !== null && rawSearch.length > LIST_LIMITS.maxSearch) return undefined;
+  if (rawSearch !== null && !isAllowedSearch(rawSearch)) return undefined;
   return {
     page,
     limit,

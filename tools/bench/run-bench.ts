@@ -16,6 +16,7 @@ import { versionsOfPeers } from './peers/versions.ts';
 import { runBalancing, runCache, runIncident, runScale } from './scenarios.ts';
 import { runShedding, type SheddingResult } from './shedding.ts';
 import { sheddingChecks, sheddingRows } from './shedding-report.ts';
+import { runTenantSize, TENANT_TARGET } from './tenant-size.ts';
 
 const { values: flags } = parseArgs({
   options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'no-pin': { type: 'boolean' } },
@@ -201,6 +202,20 @@ try {
     });
     for (const outcome of sheddingChecks(shedding, FREE_TIER.poolSize)) check(outcome.what, outcome.ok);
   }
+  let tenantSize: Awaited<ReturnType<typeof runTenantSize>> | undefined;
+  if (runs(9)) {
+    // Last: it adds a million clients to the bench's database.
+    const largeClients = quick ? 100_000 : 1_000_000;
+    log(`scenario 9: page cost against the tenant's size (${largeClients.toLocaleString()} clients next to 50)`);
+    tenantSize = await runTenantSize({ ...options, largeClients, samples: quick ? 11 : 25 });
+    check(
+      `every tenant-size page answered, and the page marks were built (${tenantSize.marksBuiltMs} ms)`,
+      tenantSize.cases.length > 0,
+    );
+    for (const entry of tenantSize.cases) {
+      ratios[`tenant: ${entry.what} (large / small, at most)`] = { value: entry.ratio, target: TENANT_TARGET };
+    }
+  }
 
   report = {
     when: new Date().toISOString(),
@@ -216,6 +231,7 @@ try {
     ratios,
     timelines,
     shedding,
+    tenantSize,
     checks,
     durationSeconds: Math.round((Date.now() - began) / 1000),
   };
@@ -260,6 +276,17 @@ try {
     console.log(`| ${name} | ${ratio.value} | ${spread} | ${ratio.runs?.length ?? 1} | ${ratio.target ?? '-'} |`);
   }
   if (shedding) for (const line of sheddingRows(shedding)) console.log(line);
+  if (tenantSize) {
+    console.log(
+      `\n| page (median of one at a time, no-cache) | ${tenantSize.largeClients.toLocaleString()}-client owner ms | 50-client owner ms | asked of it | ratio |`,
+    );
+    console.log('|---|---|---|---|---|');
+    for (const entry of tenantSize.cases) {
+      console.log(
+        `| ${entry.what} | ${entry.largeMs.toFixed(2)} | ${entry.smallMs.toFixed(2)} | ${entry.against} | ${entry.ratio} |`,
+      );
+    }
+  }
   log(
     `wrote .data/bench/latest.json${timelines ? ' and .data/bench/incident.svg' : ''} in ${report.durationSeconds} s`,
   );

@@ -24,7 +24,11 @@ export interface ClientAppOptions extends WorkerAppOptions {
 export async function buildApp({ listClientsForComparison, ...options }: ClientAppOptions): Promise<FastifyInstance> {
   const app = await buildWorkerApp('client', options);
   app.addSchema(clientSchema);
-  const clients = { ...createClientRepository(app.db.prisma), ...listClientsForComparison?.(app.db.pool) };
+  const onMarksError = (error: unknown) => app.log.warn({ err: error }, 'page marks not built: deep pages use OFFSET');
+  const clients = {
+    ...createClientRepository(app.db.prisma, { onMarksError }),
+    ...listClientsForComparison?.(app.db.pool),
+  };
   const reads = createCachedClientReads(app.cache, clients);
   const idempotentWrites = createIdempotentWrites(app.db.prisma);
   const users = createUserRepository(app.db.prisma);

@@ -60,6 +60,13 @@ describe('NUL bytes never reach PostgreSQL', () => {
     expectRefused(await api('GET', '/api/v1/clients?search=a%00b&limit=5'), 400, 'VALIDATION_FAILED');
   });
 
+  test('nor any other control character in a search (the folded search copy joins fields with U+001F)', async () => {
+    for (const search of ['a%1Fb', '%1F', 'tab%09bed', 'del%7F']) {
+      expectRefused(await api('GET', `/api/v1/clients?search=${search}`), 400, 'VALIDATION_FAILED');
+    }
+    expect((await api('GET', '/api/v1/clients?search=caf%C3%A9%20co')).status).toBe(200);
+  });
+
   test('in a body, on create and on update, in any field', async () => {
     expectRefused(await api('POST', '/api/v1/clients', { name: 'nul\u0000byte' }), 400, 'VALIDATION_FAILED');
     expectRefused(await api('POST', '/api/v1/clients', { name: 'ok', notes: 'a\u0000' }), 400, 'VALIDATION_FAILED');

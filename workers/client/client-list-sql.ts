@@ -21,17 +21,18 @@ export interface ClientListStatementInput {
 }
 
 /**
- * The total is counted exactly up to here, and this many plus one at most: past it, a count would cost
- * in proportion to the owner's size on every page. The answer then says the total is a lower bound.
+ * With a filter, matches are counted only for an owner with at most this many clients: the count then
+ * visits a bounded number of rows. For a larger owner the page says how many it has seen instead
+ * (client-list-page.ts), so a filtered page costs the same whatever the owner's size.
  */
-export const EXACT_TOTAL_UP_TO = 10_000;
+export const COUNT_MATCHES_UP_TO_CLIENTS = 2_000;
 
 /**
  * Used to pick the page and again to keep its order in the JSON array. id breaks ties so pages never
  * repeat or skip rows with equal sort keys; name is COLLATE "und-x-icu" (the column's own collation):
  * alphabetical whatever the case.
  */
-const ORDER: Record<ClientSort, Prisma.Sql> = {
+export const ORDER: Record<ClientSort, Prisma.Sql> = {
   '-createdAt': Prisma.sql`created_at DESC, id DESC`,
   createdAt: Prisma.sql`created_at ASC, id ASC`,
   name: Prisma.sql`name ASC, id ASC`,
@@ -51,32 +52,54 @@ function filterFor(input: ClientListStatementInput): Prisma.Sql {
   const conditions = [Prisma.sql`owner_id = ${input.ownerId}::uuid`];
   if (input.status) conditions.push(Prisma.sql`status = ${input.status}::"ClientStatus"`);
   if (input.search) {
-    // Case-insensitive substring on name, email or company; LIKE's wildcards in the text are literal.
+    // Case-insensitive substring on name, email or company: the pattern is folded by the same lower()
+    // that filled search_text (see its migration), then compared byte by byte. LIKE's wildcards in
+    // the text are literal.
     const pattern = `%${escapeLikeWildcards(input.search)}%`;
-    conditions.push(Prisma.sql`(name ILIKE ${pattern} OR email ILIKE ${pattern} OR company ILIKE ${pattern})`);
+    conditions.push(Prisma.sql`search_text LIKE (lower(${pattern}::text COLLATE "und-x-icu") COLLATE "C")`);
   }
   return Prisma.join(conditions, ' AND ');
 }
 
 /**
- * The total, capped at EXACT_TOTAL_UP_TO + 1 either way. Unfiltered: the owner's row in client_counts,
- * which triggers on clients keep (see its migration), so one row is read however many clients the owner
- * has; no row means no clients. Filtered: matching rows counted, stopping after the cap.
+ * Unfiltered: the owner's row in client_counts, which triggers on clients keep (see its migration), so
+ * one row is read however many clients the owner has; no row means no clients. Filtered: the matches
+ * counted when the owner has at most COUNT_MATCHES_UP_TO_CLIENTS clients, NULL (not counted) otherwise.
+ * The count is an InitPlan under the CASE, so it only runs when the CASE needs it.
  */
 function totalFor(input: ClientListStatementInput, where: Prisma.Sql): Prisma.Sql {
-  if (!input.search && !input.status) {
-    return Prisma.sql`coalesce((SELECT least(total, ${EXACT_TOTAL_UP_TO + 1}) FROM client_counts
-      WHERE owner_id = ${input.ownerId}::uuid), 0)`;
-  }
-  return Prisma.sql`(SELECT count(*)::int FROM (SELECT 1 FROM clients WHERE ${where} LIMIT ${EXACT_TOTAL_UP_TO + 1}) AS capped)`;
+  const ownerTotal = Prisma.sql`coalesce((SELECT total FROM client_counts WHERE owner_id = ${input.ownerId}::uuid), 0)`;
+  if (!input.search && !input.status) return ownerTotal;
+  return Prisma.sql`CASE WHEN ${ownerTotal} <= ${COUNT_MATCHES_UP_TO_CLIENTS}
+    THEN (SELECT count(*)::int FROM clients WHERE ${where}) END`;
 }
 
 /** ISO 8601 in UTC with milliseconds: exactly what Date.prototype.toISOString() writes. */
 const isoTimestamp = (column: Prisma.Sql) =>
   Prisma.sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/** The page's rows as one JSON array in the answer's shape, from a subquery `page` in `order`. */
+export function pageRowsJson(order: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`coalesce(json_agg(json_build_object(
+      'id', id, 'ownerId', owner_id, 'name', name, 'email', email, 'phone', phone, 'company', company,
+      'status', status, 'notes', notes,
+      'createdAt', ${isoTimestamp(Prisma.sql`created_at`)}, 'updatedAt', ${isoTimestamp(Prisma.sql`updated_at`)}
+    ) ORDER BY ${order}), '[]'::json)`;
+}
+
 /**
- * One row: the total (capped, see EXACT_TOTAL_UP_TO), and the page as one JSON array already in the response's shape (names, ISO
+ * The ids of a page: found in the sort's index alone where it can be (an index-only scan, which tests
+ * the filters on the columns the index carries), so what an OFFSET or a sparse filter walks past is
+ * never read from the table. The page's own rows are then read by id.
+ */
+export function pageIds(where: Prisma.Sql, order: Prisma.Sql, fetch: number, offset: Prisma.Sql | number) {
+  return Prisma.sql`SELECT id FROM clients WHERE ${where} ORDER BY ${order} LIMIT ${fetch} OFFSET ${offset}`;
+}
+
+export const PAGE_COLUMNS = Prisma.sql`id, owner_id, name, email, phone, company, status, notes, created_at, updated_at`;
+
+/**
+ * One row: the total (see totalFor), and the page as one JSON array already in the response's shape (names, ISO
  * timestamps), so neither Prisma nor we map the rows column by column. A page past the end is an
  * empty array next to the total. A plain SELECT (no CTE), so a read that loses its connection is
  * still retried once (shared/retrying-reads-adapter.ts).
@@ -88,14 +111,7 @@ export function clientListStatement(input: ClientListStatementInput): Prisma.Sql
   return Prisma.sql`
     SELECT
       ${totalFor(input, where)} AS total,
-      (SELECT coalesce(json_agg(json_build_object(
-          'id', id, 'ownerId', owner_id, 'name', name, 'email', email, 'phone', phone, 'company', company,
-          'status', status, 'notes', notes,
-          'createdAt', ${isoTimestamp(Prisma.sql`created_at`)}, 'updatedAt', ${isoTimestamp(Prisma.sql`updated_at`)}
-        ) ORDER BY ${order}), '[]'::json)
-       FROM (
-         SELECT id, owner_id, name, email, phone, company, status, notes, created_at, updated_at
-         FROM clients WHERE ${pageWhere}
-         ORDER BY ${order} LIMIT ${input.fetch} OFFSET ${input.offset}
+      (SELECT ${pageRowsJson(order)}
+       FROM (SELECT ${PAGE_COLUMNS} FROM clients WHERE id IN (${pageIds(pageWhere, order, input.fetch, input.offset)})
        ) AS page) AS rows`;
 }

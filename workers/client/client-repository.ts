@@ -4,6 +4,7 @@
 import type { ClientSort, ClientStatus } from '../../shared/client-list-query.ts';
 import type { Prisma, PrismaClient } from '../../shared/generated/prisma/client.ts';
 import { readClientListPage } from './client-list-page.ts';
+import { buildMarksStatement, createMarksRebuilder, dropOldMarksStatement, type MarkedOrder } from './page-marks.ts';
 
 export type { ClientSort, ClientStatus };
 
@@ -41,12 +42,26 @@ const clientColumns = {
   updatedAt: true,
 } as const;
 
-export function createClientRepository(prisma: PrismaClient) {
+export interface ClientRepositoryOptions {
+  /** A page-mark build failed (page-marks.ts): the pages it would have served use OFFSET meanwhile. */
+  onMarksError?: (error: unknown) => void;
+  /** How long one process waits before it asks again for the same owner's marks (default 10 s). */
+  marksCooldownMs?: number;
+}
+
+export function createClientRepository(prisma: PrismaClient, options: ClientRepositoryOptions = {}) {
+  const marks = createMarksRebuilder(
+    (ownerId, order) => buildPageMarks(prisma, ownerId, order),
+    options.onMarksError ?? (() => {}),
+    options.marksCooldownMs,
+  );
   return {
     /** One statement per page: the rows and the total in one round trip (client-list-page.ts). */
     listForOwner(query: ClientListQuery) {
-      return readClientListPage(query, (statement) => prisma.$queryRaw(statement));
+      return readClientListPage(query, (statement) => prisma.$queryRaw(statement), { requestMarks: marks.request });
     },
+    /** Resolves when the page-mark builds asked for so far have ended. */
+    marksSettled: marks.settled,
     /** `db`: the transaction to write in when the create is guarded by an Idempotency-Key. */
     create(ownerId: string, data: ClientWritableFields, db: PrismaClient | Prisma.TransactionClient = prisma) {
       return db.client.create({ data: { ...data, ownerId }, select: clientColumns });
@@ -72,6 +87,24 @@ export function createClientRepository(prisma: PrismaClient) {
       return count === 1;
     },
   };
+}
+
+/** One build of an owner's page marks (page-marks.ts); false when another build holds the lock. */
+export function buildPageMarks(prisma: PrismaClient, ownerId: string, order: MarkedOrder): Promise<boolean> {
+  return prisma.$transaction(
+    async (tx) => {
+      const lock = `client_page_marks:${ownerId}:${order}`;
+      const [row] = await tx.$queryRaw<
+        { locked: boolean }[]
+      >`SELECT pg_try_advisory_xact_lock(hashtext(${lock})) AS locked`;
+      if (!row?.locked) return false;
+      await tx.$executeRaw(buildMarksStatement(ownerId, order));
+      await tx.$executeRaw(dropOldMarksStatement(ownerId, order));
+      return true;
+    },
+    // A million clients take about a second to number; the default 5 s would cut off ten.
+    { timeout: 60_000 },
+  );
 }
 
 export type ClientRepository = ReturnType<typeof createClientRepository>;

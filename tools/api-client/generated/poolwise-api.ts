@@ -600,6 +600,7 @@ export interface operations {
       query?: {
         page?: number;
         limit?: number;
+        /** @description Up to 100 characters, no control characters */
         search?: string;
         role?: "USER" | "ADMIN";
         status?: "ACTIVE" | "DISABLED";
@@ -806,6 +807,7 @@ export interface operations {
       query?: {
         page?: number;
         limit?: number;
+        /** @description Up to 100 characters, no control characters */
         search?: string;
         status?: "ACTIVE" | "INACTIVE" | "LEAD";
         sort?: "createdAt" | "-createdAt" | "name" | "-name";
@@ -828,12 +830,12 @@ export interface operations {
               /** @description The page asked for; absent when the page was asked for with `after` */
               page?: number;
               limit: number;
-              /** @description Matching clients: exact up to 10,000; past that a lower bound (see `totalIsLowerBound`) */
+              /** @description Matching clients. Exact without a filter. With `search` or `status` on an owner of more than 2,000 clients, the matches are not counted: `total` is the rows up to this page (plus one when another follows), exact on the last page and otherwise a lower bound (see `totalIsLowerBound`) */
               total: number;
               /** @description ceil(total / limit), so a lower bound too when the total is */
               totalPages: number;
               /**
-               * @description Present (true) when more than 10,000 clients match: they are not all counted, and `total` means "at least"
+               * @description Present (true) when the matches were not all counted (a filter on an owner of more than 2,000 clients, before its last page): `total` means "at least"
                * @enum {boolean}
                */
               totalIsLowerBound?: true;
