@@ -1,7 +1,7 @@
 // Balancing and ejection decisions, on a clock the test controls (a silent socket stands in for a cut host).
 import { describe, expect, test } from 'bun:test';
 import { createServer } from 'node:net';
-import { EJECT_BASE_MS, parseWorkerAddress, ReplicaSet } from './replica-set.ts';
+import { EJECT_BASE_MS, parseWorkerAddress, ReplicaSet, SERVED_RECENTLY_MS } from './replica-set.ts';
 
 function setOf(address: string) {
   let now = 1_000_000;
@@ -124,5 +124,46 @@ describe('ejection', () => {
     set.succeeded(a);
     set.eject(a, 'again');
     expect(heard).toBe(1);
+  });
+});
+
+describe('a replica that is serving when its probe fails', () => {
+  test('a probe timeout does not eject it while its answers keep coming; it does once they stop', async () => {
+    const silent = createServer(() => {}); // a worker too busy to answer its probe in time
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      let now = 1_000_000;
+      const set = new ReplicaSet('client', `http://127.0.0.1:${(silent.address() as { port: number }).port}`, {
+        now: () => now,
+      });
+      const [busy] = set.list();
+      if (!busy) throw new Error('replica expected');
+      set.served(busy); // it just answered a forwarded request
+      await set.probeAll(); // the probe times out after 2 s
+      expect(set.inRotation(busy)).toBe(true);
+      now += SERVED_RECENTLY_MS; // no answer since: the same probe now ejects it
+      await set.probeAll();
+      expect(set.inRotation(busy)).toBe(false);
+    } finally {
+      silent.close();
+    }
+  }, 10_000);
+
+  test('a 503 from its probe (not ready, draining) ejects it, but what it is answering is left to finish', async () => {
+    const notReady = Bun.serve({ port: 0, fetch: () => new Response('not ready', { status: 503 }) });
+    try {
+      const set = new ReplicaSet('client', `http://127.0.0.1:${notReady.port},http://127.0.0.1:1`);
+      const [draining] = set.list();
+      if (!draining) throw new Error('replica expected');
+      set.served(draining);
+      let moved = 0;
+      const stop = set.onEject(draining, () => moved++);
+      await set.probeAll();
+      stop();
+      expect(set.inRotation(draining)).toBe(false);
+      expect(moved).toBe(0);
+    } finally {
+      notReady.stop(true);
+    }
   });
 });

@@ -15,6 +15,15 @@ export const EJECT_MAX_MS = 30_000;
 /** How often every replica's /health/ready is asked, and how long one answer may take. */
 export const HEALTH_INTERVAL_MS = 1_000;
 const HEALTH_TIMEOUT_MS = 2_000;
+/**
+ * A replica that answered a forwarded request (below 500) this recently when its probe times out is
+ * serving, whatever the probe says: a probe with no answer while answers keep coming is a worker busy
+ * under load (its readiness waits behind the requests), not a host cut off. Ejecting it as one would
+ * abort everything in flight on it and, for a single replica, turn the overload into a blanket 503.
+ * Short, so a host cut off is still ejected when its probe times out (its last answer is then as old
+ * as the probe's timeout). A probe that answers 503 (not ready, draining) ejects as ever.
+ */
+export const SERVED_RECENTLY_MS = 500;
 /** How often a host name is resolved again (a headless Service's pods come and go). */
 export const RESOLVE_INTERVAL_MS = 5_000;
 
@@ -35,6 +44,8 @@ export interface Replica {
    * back-off until a probe passes, because a request sent to it on trial would wait, not fail fast.
    */
   untilProbePasses: boolean;
+  /** When it last answered a forwarded request below 500 (ms since epoch); 0: never. */
+  lastServedAt: number;
 }
 
 /** Least outstanding requests (ties round robin) unless told otherwise; see the README's measurement. */
@@ -88,7 +99,15 @@ export class ReplicaSet {
   private readonly resolveHost?: URL;
 
   private newReplica(origin: string): Replica {
-    return { origin, inFlight: 0, ejectedUntil: 0, failures: 0, answering: true, untilProbePasses: false };
+    return {
+      origin,
+      inFlight: 0,
+      ejectedUntil: 0,
+      failures: 0,
+      answering: true,
+      untilProbePasses: false,
+      lastServedAt: 0,
+    };
   }
 
   /** Starts health probes and (for a host name) re-resolution. Idempotent; stop() ends both. */
@@ -175,7 +194,9 @@ export class ReplicaSet {
     replica.lastFailure = reason;
     if (!wasIn) return;
     this.options.onChange?.({ origin: replica.origin, state: 'ejected', reason, forMs });
-    for (const listener of this.ejectListeners.get(replica) ?? []) listener();
+    // Requests waiting on a replica that no longer answers would hang: they move. One that answers
+    // (not ready, draining) still answers them.
+    if (!answering) for (const listener of this.ejectListeners.get(replica) ?? []) listener();
   }
 
   /** A request or probe succeeded: the replica is healthy again. */
@@ -187,6 +208,11 @@ export class ReplicaSet {
     replica.untilProbePasses = false;
     replica.answering = true;
     if (wasOut) this.options.onChange?.({ origin: replica.origin, state: 'rejoined' });
+  }
+
+  /** A forwarded request got an answer below 500 from it (see SERVED_RECENTLY_MS). */
+  served(replica: Replica): void {
+    replica.lastServedAt = this.now();
   }
 
   /** Asks every replica's /health/ready once; ejects those that fail, readmits those that pass. */
@@ -210,10 +236,15 @@ export class ReplicaSet {
       const refused = /ECONNREFUSED|ConnectionRefused|Unable to connect/i.test(
         `${(error as { code?: string }).code ?? ''} ${(error as Error).message}`,
       );
+      if (!refused && this.servedRecently(replica)) return;
       this.eject(replica, `readiness failed: ${(error as Error).message}`, false, !refused);
     } finally {
       this.probing.delete(replica);
     }
+  }
+
+  private servedRecently(replica: Replica): boolean {
+    return this.now() - replica.lastServedAt < SERVED_RECENTLY_MS;
   }
 
   private async resolve(): Promise<void> {

@@ -133,6 +133,13 @@ export class AdmissionGate {
   }
 }
 
+/**
+ * One error for every refusal: it is only read (errorResponse renders its code and message), and
+ * building a new one captures a stack trace each time, about a tenth of the gateway's CPU under a
+ * crowd asking again at once (`profile-gateway.ts shed`).
+ */
+const OVERLOADED = new ServiceOverloaded();
+
 /** The gate (right before forward) and its door (right after the API route); see the top of this file. */
 export function admissionStages(
   upstreams: readonly Upstream[],
@@ -142,7 +149,7 @@ export function admissionStages(
   /** The gate whose slot a request holds, and since when (performance.now() ms). */
   const holding = new WeakMap<GatewayRequest, { gate: AdmissionGate; sinceMs: number }>();
   const refuse = (context: GatewayRequest, gate: AdmissionGate) =>
-    errorResponse(new ServiceOverloaded(), context.requestId, gate.retryAfterSeconds());
+    errorResponse(OVERLOADED, context.requestId, gate.retryAfterSeconds());
   const door: Stage = {
     name: 'admission-door',
     handle(context) {

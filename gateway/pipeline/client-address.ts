@@ -22,6 +22,7 @@ export function clientAddressStage(trustedHops: number): Stage {
     name: 'client-address',
     handle(context) {
       const socketAddress = context.server.requestIP(context.request)?.address ?? 'unknown';
+      context.socketAddress = socketAddress;
       context.clientAddress = clientAddressFrom(
         socketAddress,
         context.request.headers.get('x-forwarded-for'),

@@ -58,7 +58,7 @@ function upstreamHeaders(context: GatewayRequest): Headers {
   }
   for (const name of HOP_BY_HOP) headers.delete(name);
   const priorFor = request.headers.get('x-forwarded-for');
-  const socketAddress = context.server.requestIP(request)?.address ?? 'unknown';
+  const socketAddress = context.socketAddress ?? context.server.requestIP(request)?.address ?? 'unknown';
   headers.set('x-forwarded-for', priorFor ? `${priorFor}, ${socketAddress}` : socketAddress);
   headers.set('x-forwarded-proto', context.url.protocol.replace(':', ''));
   headers.set('x-forwarded-host', request.headers.get('host') ?? '');
@@ -117,6 +117,7 @@ async function forward(context: GatewayRequest, upstream: Upstream, options: For
         signal: abort.signal,
       });
       observe(String(response.status));
+      if (response.status < 500) upstream.replicas.served(replica);
       return new Response(response.body, { status: response.status, headers: downstreamHeaders(response) });
     } catch (caught) {
       // The client's own body went over the limit (body-limit.ts): its fault, not the worker's.

@@ -4,11 +4,14 @@
 import { ServiceOverloaded } from '../../shared/http/errors.ts';
 import { errorResponse, type Stage } from './pipeline.ts';
 
+/** One error, only ever read: a new one would capture a stack trace per refusal (see admission.ts). */
+const OVERLOADED = new ServiceOverloaded();
+
 export function overloadStage(isOverloaded: () => boolean): Stage {
   return {
     name: 'overload',
     handle(context) {
-      return isOverloaded() ? errorResponse(new ServiceOverloaded(), context.requestId) : undefined;
+      return isOverloaded() ? errorResponse(OVERLOADED, context.requestId) : undefined;
     },
   };
 }

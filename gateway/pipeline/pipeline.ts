@@ -15,7 +15,8 @@ export interface GatewayRequest {
   started: number;
   /** Set by request-id.ts. */
   requestId: string;
-  /** Set by client-address.ts: the client's address after the trusted proxies, and its limit key. */
+  /** Set by client-address.ts: the socket's peer (read once: requestIP is not free), the client's address after the trusted proxies, and its limit key. */
+  socketAddress?: string;
   clientAddress: string;
   clientKey: string;
   /** Set by api-route.ts when the path is API traffic. */

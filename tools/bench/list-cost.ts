@@ -1,4 +1,4 @@
-// `bun --no-env-file tools/bench/list-cost.ts [--large 200000] [--seconds 3] [--runs 3]`: what one
+// `bun --no-env-file tools/bench/list-cost.ts [--large 1000000] [--seconds 3] [--runs 3]`: what one
 // client-list page costs, measured in process against a scratch database on the machine's PostgreSQL
 // (or an embedded one) behind a transaction-mode PgBouncer. Not a timed test: it prints figures.
 //   1. pages/s through the repository (Prisma) and through plain pg running the same statement;
@@ -10,19 +10,22 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { buildPooledDatabaseConfig, openPooledDatabase } from '../../shared/db.ts';
-import { clientListStatement } from '../../workers/client/client-list-sql.ts';
-import { type ClientListQuery, createClientRepository } from '../../workers/client/client-repository.ts';
-import { decodeListCursor } from '../../workers/client/list-cursor.ts';
+import {
+  buildPageMarks,
+  type ClientListQuery,
+  createClientRepository,
+} from '../../workers/client/client-repository.ts';
 import { applyMigrations } from '../migrations/apply-migrations.ts';
 import { startPgBouncer } from '../stack/pgbouncer.ts';
 import { createDatabase, dropDatabase, startEmbeddedPostgres, useExistingPostgres } from '../stack/postgres.ts';
 import { pagesPerSecond } from './load.ts';
 import { createPlainPgClientList } from './plain-pg-client-list.ts';
+import { planShape } from './tenant-size.ts';
 
 const { values: flags } = parseArgs({
   options: { large: { type: 'string' }, seconds: { type: 'string' }, runs: { type: 'string' } },
 });
-const LARGE = Number(flags.large ?? 200_000);
+const LARGE = Number(flags.large ?? 1_000_000);
 const SECONDS = Number(flags.seconds ?? 3);
 const RUNS = Number(flags.runs ?? 3);
 const SAMPLES = 25;
@@ -65,12 +68,17 @@ try {
       const plain = await pagesPerSecond(() => viaPg.listForOwner(query), SECONDS);
       log(`   run ${run}: Prisma ${prisma}, plain pg ${plain}, ratio ${(prisma / plain).toFixed(2)}`);
     }
+    // Deep pages by number start at the owners' page marks, which the list builds after the first deep
+    // page asks: built here up front, as they would be for an owner at rest.
+    for (const ownerId of [owners.large, owners.small]) {
+      for (const order of ['createdAt', 'name'] as const) await buildPageMarks(database.prisma, ownerId, order);
+    }
     log(`2. median ms of ${SAMPLES} pages, one at a time, through the repository (large / small / ratio)`);
     for (const [what, request] of pageRequests(owners, await cursorsDeepIn(viaPrisma, owners))) {
       const largeMs = await medianMs(() => viaPrisma.listForOwner(request(owners.large)));
       const smallMs = await medianMs(() => viaPrisma.listForOwner(request(owners.small)));
       log(`   ${what}: ${largeMs.toFixed(2)} / ${smallMs.toFixed(2)} / ${(largeMs / smallMs).toFixed(1)}x`);
-      const plan = await explain(plainPool, request(owners.large));
+      const plan = await planShape(plainPool, request(owners.large));
       for (const line of plan) log(`      ${line}`);
     }
   } finally {
@@ -134,16 +142,7 @@ async function medianMs(work: () => Promise<unknown>): Promise<number> {
   return times.sort((a, b) => a - b)[Math.floor(SAMPLES / 2)] ?? 0;
 }
 
-/** The plan PostgreSQL picks for the statement the repository sends (same text, same parameters). */
-async function explain(pool: pg.Pool, query: ClientListQuery): Promise<string[]> {
-  const after = query.after ? decodeListCursor(query.after, query.sort) : undefined;
-  const offset = after ? 0 : (query.page - 1) * query.limit;
-  const statement = clientListStatement({ ...query, after, offset, fetch: query.limit + 1 });
-  const { rows } = await pool.query(`EXPLAIN (COSTS OFF) ${statement.text}`, statement.values);
-  return rows.map((row) => row['QUERY PLAN'] as string);
-}
-
-/** Three owners, their clients generated in SQL (200,000 rows take seconds); some named "Acme". */
+/** Three owners, their clients generated in SQL (a million rows take about a minute); some named "Acme". */
 async function seedOwners(url: string, sizes: { large: number; medium: number; small: number }) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

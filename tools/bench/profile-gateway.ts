@@ -1,7 +1,8 @@
-// `bun --no-env-file tools/bench/profile-gateway.ts [forward|edge] [OUT_DIR]`: a CPU profile of the
+// `bun --no-env-file tools/bench/profile-gateway.ts [forward|edge|shed] [OUT_DIR]`: a CPU profile of the
 // gateway under scenario 5's load (64 connections, 12 s, cores pinned as in the bench), to see what
 // bounds a ratio rather than guess. `forward`: edge cache off, the worker-cached list forwarded;
-// `edge`: pages answered at the edge. Bun writes a .cpuprofile (Chrome DevTools) and a Markdown
+// `edge`: pages answered at the edge; `shed`: scenario 8's crowd, 10,000 connections on the database
+// path asking again at once after a 503 (what a refusal costs). Bun writes a .cpuprofile (Chrome DevTools) and a Markdown
 // summary (--cpu-prof-md) into OUT_DIR when the gateway exits. Run it under the load lock like the bench.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -11,10 +12,13 @@ import { findFreePort, stopChild, waitForPort } from '../stack/processes.ts';
 import { startRedis } from '../stack/redis.ts';
 import { startBenchStack } from './bench-stack.ts';
 import { pinBenchProcess } from './cpu-pinning.ts';
+import { ensureOpenFiles } from './open-files.ts';
 import { runLoad } from './load.ts';
 import { LIST_PATH, serviceEnv, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
-const mode = process.argv[2] === 'edge' ? 'edge' : 'forward';
+const mode = (['edge', 'shed'] as const).find((name) => name === process.argv[2]) ?? 'forward';
+const connections = mode === 'shed' ? 10_000 : 64;
+if (mode === 'shed') ensureOpenFiles(connections + 512);
 const outDir = resolve(process.argv[3] ?? join(REPOSITORY_ROOT, '.data', 'profiles'));
 mkdirSync(outDir, { recursive: true });
 pinBenchProcess();
@@ -45,7 +49,7 @@ const gateway = spawn(
       RATE_LIMIT_MAX: '10000000',
       AUTH_RATE_LIMIT_MAX: '1000000',
       ...serviceEnv(stack, {
-        CACHE_ENABLED: 'true',
+        CACHE_ENABLED: mode === 'shed' ? 'false' : 'true',
         REDIS_URL: redis.url,
         EDGE_CACHE_ENABLED: mode === 'edge' ? 'true' : 'false',
       }),
@@ -63,7 +67,7 @@ try {
   // Fills the worker's cache and the session standing the edge reads.
   await runLoad([{ url: `${system.gateway.url}${LIST_PATH}`, headers, connections: 64 }], 2, stack.serverConnections);
   const result = await runLoad(
-    [{ url: `http://127.0.0.1:${port}${LIST_PATH}`, headers, connections: 64 }],
+    [{ url: `http://127.0.0.1:${port}${LIST_PATH}`, headers, connections }],
     12,
     stack.serverConnections,
   );

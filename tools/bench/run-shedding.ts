@@ -1,4 +1,4 @@
-// `bun tools/bench/run-shedding.ts [--connections 10000] [--seconds 10] [--max-in-flight 64] [--queue 1024] [--retry-after-max 10] [--no-pin] [--impatient]`:
+// `bun tools/bench/run-shedding.ts [--connections 10000] [--seconds 10] [--max-in-flight 64] [--queue 1024] [--queue-timeout 500] [--retry-after-max 10] [--no-pin] [--impatient]`:
 // bench scenario 8 alone (10,000 concurrent clients on the database path through the gateway; see
 // shedding.ts), on the bench's own stack, without the other scenarios; admission settings default to
 // the gateway's (`--retry-after-max 1` is the constant 1 s of before). Prints the rows and writes
@@ -19,6 +19,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '10' },
     'max-in-flight': { type: 'string' },
     queue: { type: 'string' },
+    'queue-timeout': { type: 'string' },
     'retry-after-max': { type: 'string' },
     'no-pin': { type: 'boolean' },
     impatient: { type: 'boolean' },
@@ -41,6 +42,7 @@ try {
     admission: {
       ...(flags['max-in-flight'] ? { maxInFlightPerReplica: Number(flags['max-in-flight']) } : {}),
       ...(flags.queue ? { queueLimitPerReplica: Number(flags.queue) } : {}),
+      ...(flags['queue-timeout'] ? { queueTimeoutMs: Number(flags['queue-timeout']) } : {}),
       ...(flags['retry-after-max'] ? { retryAfterMaxSeconds: Number(flags['retry-after-max']) } : {}),
     },
   });

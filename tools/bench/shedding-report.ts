@@ -1,5 +1,5 @@
 // Scenario 8's rows and outcome checks, shared by run-bench.ts and run-shedding.ts.
-import { ANSWER_WITHIN_MS, type SheddingLoad, type SheddingResult } from './shedding.ts';
+import { ANSWER_WITHIN_MS, RAMP_SECONDS, type SheddingLoad, type SheddingResult } from './shedding.ts';
 
 /** What must hold whatever the machine's speed: every answer in time and either a 200 or a 503 with Retry-After, nothing lost, the pool respected. */
 export function sheddingChecks(result: SheddingResult, poolSize: number): { what: string; ok: boolean }[] {
@@ -44,6 +44,7 @@ export function sheddingRows(result: SheddingResult): string[] {
         ]
       : []),
     '',
+    `measured from ${RAMP_SECONDS} s after the clients start; answers to requests sent before (autocannon still opening its connections, its clock running): ${result.crowd.ramp.answers.toLocaleString()}, the slowest ${result.crowd.ramp.slowest} ms`,
     `Retry-After told the ${result.crowd.connections.toLocaleString()} waiting: mean ${result.crowd.retryAfterSeconds.mean} s, at most ${result.crowd.retryAfterSeconds.max} s (UPSTREAM_RETRY_AFTER_MAX_SECONDS ${result.pool.retryAfterMaxSeconds}; queue ${result.pool.queueLimitPerReplica}, in flight ${result.pool.maxInFlightPerReplica})`,
     `throughput ${result.crowd.connections.toLocaleString()} (waiting Retry-After) vs 64 clients: ${result.ratio} (target 0.9)${result.impatientRatio === undefined ? '' : `; ignoring Retry-After: ${result.impatientRatio}`}; gateway memory: ${result.gatewayMemoryMb.afterBaseline} MB after 64 clients, peak ${result.gatewayMemoryMb.peak} MB; open files: ${result.openFiles.soft} (hard ${result.openFiles.hard})`,
   ];
