@@ -17,12 +17,14 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** A year, subdomains included: helmet's default. Sent only in production, where TLS ends in front of us. */
 export const HSTS = 'max-age=31536000; includeSubDomains';
 
+const SECURITY_HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);
+
 export function securityHeadersStage(options: { production: boolean }): Stage {
   return {
     name: 'security-headers',
     handle: () => undefined,
     finish(_context, response) {
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      for (const [name, value] of SECURITY_HEADER_ENTRIES) {
         // A page that states its own policy keeps it.
         if (!response.headers.has(name)) response.headers.set(name, value);
       }
