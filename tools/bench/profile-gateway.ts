@@ -12,8 +12,8 @@ import { findFreePort, stopChild, waitForPort } from '../stack/processes.ts';
 import { startRedis } from '../stack/redis.ts';
 import { startBenchStack } from './bench-stack.ts';
 import { pinBenchProcess } from './cpu-pinning.ts';
-import { ensureOpenFiles } from './open-files.ts';
 import { runLoad } from './load.ts';
+import { ensureOpenFiles } from './open-files.ts';
 import { LIST_PATH, serviceEnv, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
 const mode = (['edge', 'shed'] as const).find((name) => name === process.argv[2]) ?? 'forward';
