@@ -18,6 +18,12 @@ import { ORDER, PAGE_COLUMNS, pageIds, pageRowsJson } from './client-list-sql.ts
 
 export const MARK_EVERY = 500;
 const REBUILD_COOLDOWN_MS = 10_000;
+/**
+ * After a build that failed (most likely one that outgrew DB_QUERY_TIMEOUT: a tenant of several million
+ * clients), the same owner and order are not tried again for this long: every try costs the database
+ * the whole numbering, and its deep pages answer by OFFSET meanwhile anyway.
+ */
+const FAILED_BUILD_BACKOFF_MS = 30 * REBUILD_COOLDOWN_MS;
 
 export type MarkedOrder = 'createdAt' | 'name';
 
@@ -96,13 +102,14 @@ export type BuildMarks = (ownerId: string, order: MarkedOrder) => Promise<boolea
 
 /**
  * Asks for a build, at most once per owner and order per cool-down in this process; never
- * waits for it and never fails the page that asked (a failed build is logged, the next ask retries
- * after the cool-down).
+ * waits for it and never fails the page that asked (a failed build is logged, and the next ask for
+ * that owner and order waits FAILED_BUILD_BACKOFF_MS).
  */
 export function createMarksRebuilder(
   build: BuildMarks,
   onError: (error: unknown) => void,
   cooldownMs = REBUILD_COOLDOWN_MS,
+  failedBackoffMs = FAILED_BUILD_BACKOFF_MS,
 ) {
   const lastAsked = new Map<string, number>();
   const inFlight = new Map<string, Promise<boolean>>();
@@ -119,6 +126,7 @@ export function createMarksRebuilder(
       const building = build(ownerId, order)
         .catch((error) => {
           onError(error);
+          lastAsked.set(name, Date.now() + failedBackoffMs - cooldownMs);
           return false;
         })
         .finally(() => inFlight.delete(name));
