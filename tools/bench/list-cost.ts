@@ -20,7 +20,7 @@ import { startPgBouncer } from '../stack/pgbouncer.ts';
 import { createDatabase, dropDatabase, startEmbeddedPostgres, useExistingPostgres } from '../stack/postgres.ts';
 import { pagesPerSecond } from './load.ts';
 import { createPlainPgClientList } from './plain-pg-client-list.ts';
-import { planShape } from './tenant-size.ts';
+import { insertClients, planShape } from './tenant-size.ts';
 
 const { values: flags } = parseArgs({
   options: { large: { type: 'string' }, seconds: { type: 'string' }, runs: { type: 'string' } },
@@ -155,17 +155,7 @@ async function seedOwners(url: string, sizes: { large: number; medium: number; s
         [`${label}@list-cost.test`],
       );
       ids[label] = rows[0].id;
-      // created_at repeats every 1,000 rows, so the id tie-breaker is exercised; one client in 50 of
-      // every timestamp is an Acme, so matches are spread through the list as in life.
-      await client.query(
-        `INSERT INTO clients (id, owner_id, name, email, company, status, created_at, updated_at)
-         SELECT gen_random_uuid(), $1, CASE WHEN (i / 1000) % 50 = i % 50 THEN 'Acme ' ELSE 'Client ' END || i,
-                'c' || i || '@example.test', 'Company ' || (i % 97),
-                (ARRAY['ACTIVE','INACTIVE','LEAD'])[1 + i % 3]::"ClientStatus",
-                timestamptz '2026-01-01' + ((i % 1000) || ' seconds')::interval, now()
-         FROM generate_series(1, $2) i`,
-        [ids[label], count],
-      );
+      await insertClients(client, ids[label] as string, count);
     }
     // As autovacuum leaves a table at rest: statistics and the visibility map (index-only scans).
     await client.query('VACUUM ANALYZE clients');
