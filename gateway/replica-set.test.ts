@@ -149,21 +149,27 @@ describe('a replica that is serving when its probe fails', () => {
     }
   }, 10_000);
 
-  test('a 503 from its probe (not ready, draining) ejects it, but what it is answering is left to finish', async () => {
+  test('a 503 from its probe ejects it; what it is answering moves only when another replica can take it', async () => {
     const notReady = Bun.serve({ port: 0, fetch: () => new Response('not ready', { status: 503 }) });
+    const ready = Bun.serve({ port: 0, fetch: () => new Response('ready') });
     try {
-      const set = new ReplicaSet('client', `http://127.0.0.1:${notReady.port},http://127.0.0.1:1`);
-      const [draining] = set.list();
-      if (!draining) throw new Error('replica expected');
-      set.served(draining);
-      let moved = 0;
-      const stop = set.onEject(draining, () => moved++);
-      await set.probeAll();
-      stop();
-      expect(set.inRotation(draining)).toBe(false);
-      expect(moved).toBe(0);
+      for (const [address, movesTo] of [
+        [`http://127.0.0.1:${notReady.port}`, 0], // alone: its own answers beat a blanket 503
+        [`http://127.0.0.1:${notReady.port},http://127.0.0.1:${ready.port}`, 1], // another in rotation: they move
+      ] as const) {
+        const set = new ReplicaSet('client', address);
+        const [busy] = set.list();
+        if (!busy) throw new Error('replica expected');
+        let moved = 0;
+        const stop = set.onEject(busy, () => moved++);
+        await set.probeAll();
+        stop();
+        expect(set.inRotation(busy), address).toBe(false);
+        expect(moved, address).toBe(movesTo);
+      }
     } finally {
       notReady.stop(true);
+      ready.stop(true);
     }
   });
 });

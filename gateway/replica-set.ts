@@ -194,9 +194,11 @@ export class ReplicaSet {
     replica.lastFailure = reason;
     if (!wasIn) return;
     this.options.onChange?.({ origin: replica.origin, state: 'ejected', reason, forMs });
-    // Requests waiting on a replica that no longer answers would hang: they move. One that answers
-    // (not ready, draining) still answers them.
-    if (!answering) for (const listener of this.ejectListeners.get(replica) ?? []) listener();
+    // Requests waiting on a replica that no longer answers would hang: they move. One that still answers
+    // (not ready, draining) keeps them when there is nowhere better to go: aborting them would turn a
+    // lone busy replica's slow answers into a blanket 503.
+    const elsewhere = this.replicas.some((other) => other !== replica && this.inRotation(other));
+    if (!answering || elsewhere) for (const listener of this.ejectListeners.get(replica) ?? []) listener();
   }
 
   /** A request or probe succeeded: the replica is healthy again. */

@@ -54,6 +54,19 @@ describe('ids are accepted only in canonical form', () => {
   });
 });
 
+describe('the largest client the schema allows', () => {
+  test('in four-byte characters, it is stored and found, never an index-row error', async () => {
+    const wide = (length: number) => '\u{1F600}'.repeat(length); // each one character, four bytes in UTF-8
+    const body = { name: wide(200), company: wide(200), email: `${wide(120)}@${wide(133)}` };
+    const created = await api('POST', '/api/v1/clients', body);
+    expect(created.status).toBe(201);
+    const found = await api('GET', `/api/v1/clients?search=${encodeURIComponent(wide(3))}&limit=5`);
+    expect(found.status).toBe(200);
+    expect(found.body.data.map((client: { id: string }) => client.id)).toContain(created.body.id);
+    expect((await api('DELETE', `/api/v1/clients/${created.body.id}`)).status).toBe(204); // the others count this owner's rows
+  });
+});
+
 describe('NUL bytes never reach PostgreSQL', () => {
   test('in a query string', async () => {
     expectRefused(await api('GET', '/api/v1/clients?search=%00'), 400, 'VALIDATION_FAILED');

@@ -54,12 +54,14 @@ export async function readClientListPage(
   const page: ClientListPage<ClientListItem> = { rows, total: found.total ?? 0 };
   if (found.total === null) {
     // Matches not counted (a filter on a large owner, see COUNT_MATCHES_UP_TO_CLIENTS): the total is
-    // the rows seen so far, exact on the last page, "at least" before it. Past the end none were seen.
+    // the rows seen so far, exact on the last page by number, "at least" before it. Past the end none
+    // were seen.
+    // After a cursor, what came before it was not counted either: "at least" even on the last page.
     if (found.rows.length === 0 && offset > 0) {
       page.totalIsLowerBound = true;
     } else {
       page.total = offset + found.rows.length;
-      if (found.rows.length > query.limit) page.totalIsLowerBound = true;
+      if (found.rows.length > query.limit || after) page.totalIsLowerBound = true;
     }
   }
   const last = rows.at(-1);

@@ -102,8 +102,9 @@ export function buildPageMarks(prisma: PrismaClient, ownerId: string, order: Mar
       await tx.$executeRaw(dropOldMarksStatement(ownerId, order));
       return true;
     },
-    // A million clients take about a second to number; the default 5 s would cut off ten.
-    { timeout: 60_000 },
+    // A million clients take about a second to number; the default 5 s would cut off ten. A busy pool
+    // may keep the build waiting for a connection longer than the default 2 s without anything wrong.
+    { timeout: 60_000, maxWait: 10_000 },
   );
 }
 

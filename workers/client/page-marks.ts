@@ -101,7 +101,7 @@ export function dropOldMarksStatement(ownerId: string, order: MarkedOrder) {
 export type BuildMarks = (ownerId: string, order: MarkedOrder) => Promise<boolean>;
 
 /**
- * Asks for a build, at most once per owner and order per cool-down in this process; never
+ * Asks for a build, at most once per owner and order per cool-down and one at a time in this process; never
  * waits for it and never fails the page that asked (a failed build is logged, and the next ask for
  * that owner and order waits FAILED_BUILD_BACKOFF_MS).
  */
@@ -118,6 +118,9 @@ export function createMarksRebuilder(
       const name = `${ownerId}:${order}`;
       const now = Date.now();
       if (inFlight.has(name) || now - (lastAsked.get(name) ?? -Infinity) < cooldownMs) return;
+      // One build at a time in a process: each holds one of the worker's few pooled connections for
+      // as long as it numbers the rows. Another owner's ask is simply not taken; it asks again.
+      if (inFlight.size > 0) return;
       if (lastAsked.size > 10_000) {
         // Forget owners whose cool-down is over: the map stays as small as the recent askers.
         for (const [asked, at] of lastAsked) if (now - at >= cooldownMs) lastAsked.delete(asked);
