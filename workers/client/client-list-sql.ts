@@ -47,19 +47,43 @@ const AFTER: Record<ClientSort, (after: ListPosition) => Prisma.Sql> = {
   '-name': ({ value, id }) => Prisma.sql`(name, id) < (${value}::text COLLATE "und-x-icu", ${id}::uuid)`,
 };
 
-/** The owner, then the optional status and search: the same rows the page and the total see. */
-function filterFor(input: ClientListStatementInput): Prisma.Sql {
+/** The owner and the optional status: what an index on owner_id can find. */
+function ownerFilterFor(input: ClientListStatementInput): Prisma.Sql {
   const conditions = [Prisma.sql`owner_id = ${input.ownerId}::uuid`];
   if (input.status) conditions.push(Prisma.sql`status = ${input.status}::"ClientStatus"`);
-  if (input.search) {
-    // Case-insensitive substring on name, email or company: the pattern is folded by the same lower()
-    // that filled search_text (see its migration), then compared byte by byte. LIKE's wildcards in
-    // the text are literal.
-    const pattern = `%${escapeLikeWildcards(input.search)}%`;
-    conditions.push(Prisma.sql`search_text LIKE (lower(${pattern}::text COLLATE "und-x-icu") COLLATE "C")`);
-  }
   return Prisma.join(conditions, ' AND ');
 }
+
+/**
+ * Case-insensitive substring on name, email or company: the pattern is folded by the same lower() that
+ * filled search_text (see its migration), then compared byte by byte. LIKE's wildcards in the text are
+ * literal.
+ */
+function searchConditionFor(search: string): Prisma.Sql {
+  const pattern = `%${escapeLikeWildcards(search)}%`;
+  return Prisma.sql`search_text LIKE (lower(${pattern}::text COLLATE "und-x-icu") COLLATE "C")`;
+}
+
+/** The owner, then the optional status and search: the same rows the page and the total see. */
+function filterFor(input: ClientListStatementInput): Prisma.Sql {
+  const owner = ownerFilterFor(input);
+  return input.search ? Prisma.sql`${owner} AND ${searchConditionFor(input.search)}` : owner;
+}
+
+/**
+ * The owner's clients (with the status, after the cursor), fenced (OFFSET 0) so that PostgreSQL finds
+ * them by owner and only then tests the search on them. For an owner of a few thousand clients at most:
+ * left to itself the planner may instead intersect the owner's index with the trigram index, and the
+ * trigram side of that costs what the term matches in every owner (3.8 ms for "acme" here, against
+ * 0.1 ms to test 50 rows).
+ */
+function ownedRows(where: Prisma.Sql, search: string): Prisma.Sql {
+  return Prisma.sql`(SELECT id, name, created_at, search_text FROM clients WHERE ${where} OFFSET 0) AS owned
+    WHERE ${searchConditionFor(search)}`;
+}
+
+const ownerTotalOf = (ownerId: string) =>
+  Prisma.sql`coalesce((SELECT total FROM client_counts WHERE owner_id = ${ownerId}::uuid), 0)`;
 
 /**
  * Unfiltered: the owner's row in client_counts, which triggers on clients keep (see its migration), so
@@ -68,10 +92,12 @@ function filterFor(input: ClientListStatementInput): Prisma.Sql {
  * The count is an InitPlan under the CASE, so it only runs when the CASE needs it.
  */
 function totalFor(input: ClientListStatementInput, where: Prisma.Sql): Prisma.Sql {
-  const ownerTotal = Prisma.sql`coalesce((SELECT total FROM client_counts WHERE owner_id = ${input.ownerId}::uuid), 0)`;
+  const ownerTotal = ownerTotalOf(input.ownerId);
   if (!input.search && !input.status) return ownerTotal;
-  return Prisma.sql`CASE WHEN ${ownerTotal} <= ${COUNT_MATCHES_UP_TO_CLIENTS}
-    THEN (SELECT count(*)::int FROM clients WHERE ${where}) END`;
+  const matches = input.search
+    ? Prisma.sql`SELECT count(*)::int FROM ${ownedRows(ownerFilterFor(input), input.search)}`
+    : Prisma.sql`SELECT count(*)::int FROM clients WHERE ${where}`;
+  return Prisma.sql`CASE WHEN ${ownerTotal} <= ${COUNT_MATCHES_UP_TO_CLIENTS} THEN (${matches}) END`;
 }
 
 /** ISO 8601 in UTC with milliseconds: exactly what Date.prototype.toISOString() writes. */
@@ -107,11 +133,23 @@ export const PAGE_COLUMNS = Prisma.sql`id, owner_id, name, email, phone, company
 export function clientListStatement(input: ClientListStatementInput): Prisma.Sql {
   const where = filterFor(input);
   const order = ORDER[input.sort];
-  const pageWhere = input.after ? Prisma.sql`${where} AND ${AFTER[input.sort](input.after)}` : where;
+  const after = input.after ? AFTER[input.sort](input.after) : undefined;
+  const pageWhere = after ? Prisma.sql`${where} AND ${after}` : where;
+  const rowsOf = (ids: Prisma.Sql) => Prisma.sql`(SELECT ${pageRowsJson(order)}
+       FROM (SELECT ${PAGE_COLUMNS} FROM clients WHERE id IN (${ids})) AS page)`;
+  const plannedIds = pageIds(pageWhere, order, input.fetch, input.offset);
+  let rows = rowsOf(plannedIds);
+  if (input.search) {
+    // A searched page of a small owner walks the owner's rows (ownedRows); a large owner's is left to
+    // the planner: walking the sort's index for a common term, the trigram index for a rare one.
+    const ownerWhere = after ? Prisma.sql`${ownerFilterFor(input)} AND ${after}` : ownerFilterFor(input);
+    const ownedIds = Prisma.sql`SELECT id FROM ${ownedRows(ownerWhere, input.search)}
+      ORDER BY ${order} LIMIT ${input.fetch} OFFSET ${input.offset}`;
+    rows = Prisma.sql`CASE WHEN ${ownerTotalOf(input.ownerId)} <= ${COUNT_MATCHES_UP_TO_CLIENTS}
+      THEN ${rowsOf(ownedIds)} ELSE ${rows} END`;
+  }
   return Prisma.sql`
     SELECT
       ${totalFor(input, where)} AS total,
-      (SELECT ${pageRowsJson(order)}
-       FROM (SELECT ${PAGE_COLUMNS} FROM clients WHERE id IN (${pageIds(pageWhere, order, input.fetch, input.offset)})
-       ) AS page) AS rows`;
+      ${rows} AS rows`;
 }
