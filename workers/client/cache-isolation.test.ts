@@ -93,13 +93,23 @@ describe('what is cached, and invalidation on every write', () => {
 });
 
 describe('Redis off the database path', () => {
-  test('Redis stalled (paused): requests stay within cache timeout + database time, and no request waits for a connection', async () => {
+  test('Redis stalled (paused): requests stay within cache timeout + database time, and none waits a cache timeout for a connection', async () => {
     const user = await registerUser(system.gatewayUrl, 'stall');
     await warm('/api/v1/clients', user.accessToken);
     const pool = system.apps.client.db.pool;
-    let maxWaiting = 0;
+    // The longest stretch in which a query waited for the pool's one connection. The gateway's
+    // readiness probe (a SELECT 1 every second) can take it for a moment; a connection held across a
+    // stalled Redis call would keep a query waiting a whole cache timeout (100 ms) or more.
+    let longestWaitMs = 0;
+    let waitingSince: number | undefined;
     const sampler = setInterval(() => {
-      maxWaiting = Math.max(maxWaiting, pool.waitingCount);
+      const now = performance.now();
+      if (pool.waitingCount === 0) {
+        waitingSince = undefined;
+        return;
+      }
+      waitingSince ??= now;
+      longestWaitMs = Math.max(longestWaitMs, now - waitingSince);
     }, 1);
     redis.pause();
     try {
@@ -117,7 +127,7 @@ describe('Redis off the database path', () => {
       redis.resume();
       clearInterval(sampler);
     }
-    expect(maxWaiting).toBe(0);
+    expect(longestWaitMs).toBeLessThan(50);
   });
 
   test('with the pool at size 1 and Redis blackholed, 100 concurrent list requests all succeed', async () => {
