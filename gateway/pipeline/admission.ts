@@ -13,9 +13,8 @@
 // told to come back, at the worker's measured pace, between 1 s and UPSTREAM_RETRY_AFTER_MAX_SECONDS.
 // A crowd that honours it comes back about as fast as the worker answers, not all of it every second.
 //
-// A queue short enough to drain within its deadline at the worker's pace sheds at the door instead
-// of at the deadline, so refusals are quick and the worker never idles while clients wait. The slot
-// is held from here until the forward stage has the worker's answer (its headers): `finish` frees it
+// The queue's bound is a count, not the worker's pace: a request still waiting at its deadline is
+// refused then, like any overflow, with the same Retry-After. The slot is held from here until the forward stage has the worker's answer (its headers): `finish` frees it
 // and hands it to the oldest waiter. It sits right before forward, so requests refused earlier (token,
 // body limit) or answered at the edge cache take no slot.
 //

@@ -17,8 +17,10 @@ export const searchProperty = {
 } as const;
 
 /** The same rule for code that reads a search without the schema (the gateway's edge). */
+const ALLOWED_SEARCH = new RegExp(searchProperty.pattern, 'u');
+
 export const isAllowedSearch = (search: string) =>
-  search.length <= LIST_LIMITS.maxSearch && new RegExp(searchProperty.pattern, 'u').test(search);
+  search.length <= LIST_LIMITS.maxSearch && ALLOWED_SEARCH.test(search);
 
 export const pageMetaSchema = {
   type: 'object',

@@ -15,14 +15,15 @@ export interface ScenarioOptions {
 
 export const LIST_PATH = '/api/v1/clients?page=1&limit=20';
 
-export function tokenFor(stack: BenchStack): string {
+/** An access token for `user` (by default the stack's seeded one), whose session must be live. */
+export function tokenFor(stack: BenchStack, user: { id: string; sessionId: string } = stack.user): string {
   return createSigner({
     key: stack.keys.privateKey,
     algorithm: 'EdDSA',
     iss: 'poolwise-auth',
     aud: 'poolwise-api',
     expiresIn: 3_600_000,
-  })({ sub: stack.user.id, role: 'USER', sid: stack.user.sessionId });
+  })({ sub: user.id, role: 'USER', sid: user.sessionId });
 }
 
 export function serviceEnv(stack: BenchStack, extra: Record<string, string>): Record<string, string> {

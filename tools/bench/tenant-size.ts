@@ -6,12 +6,11 @@
 // the same query otherwise). The plan of each statement the large owner's page ran is printed as its
 // shape (the nodes and the indexes), to show every sort and filter is served by an index.
 
-import { createSigner } from 'fast-jwt';
 import pg from 'pg';
 import { readClientListPage } from '../../workers/client/client-list-page.ts';
 import type { ClientListQuery } from '../../workers/client/client-repository.ts';
 import type { BenchStack } from './bench-stack.ts';
-import { type ScenarioOptions, startSystem, stopAll } from './scenarios.ts';
+import { type ScenarioOptions, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
 export const TENANT_TARGET = 2;
 
@@ -125,14 +124,7 @@ async function seedOwner(pool: pg.Pool, stack: BenchStack, label: string, count:
     [id],
   );
   await insertClients(pool, id, count);
-  const token = createSigner({
-    key: stack.keys.privateKey,
-    algorithm: 'EdDSA',
-    iss: 'poolwise-auth',
-    aud: 'poolwise-api',
-    expiresIn: 3_600_000,
-  })({ sub: id, role: 'USER', sid: family.rows[0].id });
-  return { id, token };
+  return { id, token: tokenFor(stack, { id, sessionId: family.rows[0].id }) };
 }
 
 /**

@@ -1,10 +1,12 @@
 // Builders tests share: a validated configuration pointed at the test stack, real apps, log capture.
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { createSigner } from 'fast-jwt';
 import pg from 'pg';
 import pino from 'pino';
 import type { ServiceConfig, ServiceName } from '../../shared/config-schema.ts';
+import { PrismaClient } from '../../shared/db.ts';
 import { validateConfig } from '../../shared/env.ts';
 import { generateJwtKeyPair } from '../../shared/jwt-keys.ts';
 import { testStack } from './test-stack.ts';
@@ -102,4 +104,30 @@ export async function sqlOnTestDatabase(text: string, values: unknown[] = []) {
   } finally {
     await client.end();
   }
+}
+
+/** A user row written straight into the test database, for tests that only need an owner's id. */
+export async function insertTestOwner(label: string): Promise<string> {
+  const [owner] = await sqlOnTestDatabase(
+    "INSERT INTO users (id, email, password_hash, name, updated_at) VALUES (gen_random_uuid(), $1, 'x', 'Owner', now()) RETURNING id",
+    [uniqueEmail(label)],
+  );
+  return owner.id as string;
+}
+
+/** Prisma on the test database directly (no pooler, as a repository test wants it); close() when done. */
+export function openTestPrisma(options: { connectionString?: string; max?: number } = {}) {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString ?? testStack().directUrl,
+    max: options.max ?? 2,
+  });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    pool,
+    prisma,
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
 }

@@ -3,33 +3,22 @@
 // every kind of write it must equal a count of the rows: bulk and single inserts, a client moved to
 // another owner, updates that move nothing, deletes, and a deleted owner.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
-import { PrismaClient } from '../../shared/db.ts';
-import { sqlOnTestDatabase, uniqueEmail } from '../../tools/testing/helpers.ts';
-import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../../tools/testing/test-stack.ts';
+import type { PrismaClient } from '../../shared/db.ts';
+import { insertTestOwner, openTestPrisma, sqlOnTestDatabase } from '../../tools/testing/helpers.ts';
+import { STACK_START_TIMEOUT_MS, useTestStack } from '../../tools/testing/test-stack.ts';
 import { createClientRepository } from './client-repository.ts';
 
 beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
-let pool: pg.Pool;
+let database: ReturnType<typeof openTestPrisma>;
 let prisma: PrismaClient;
 beforeAll(() => {
-  pool = new pg.Pool({ connectionString: testStack().directUrl, max: 2 });
-  prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  database = openTestPrisma();
+  prisma = database.prisma;
 });
-afterAll(async () => {
-  await prisma?.$disconnect();
-  await pool?.end();
-});
+afterAll(() => database?.close());
 
-async function newOwner(): Promise<string> {
-  const [owner] = await sqlOnTestDatabase(
-    "INSERT INTO users (id, email, password_hash, name, updated_at) VALUES (gen_random_uuid(), $1, 'x', 'Owner', now()) RETURNING id",
-    [uniqueEmail('counts')],
-  );
-  return owner.id;
-}
+const newOwner = () => insertTestOwner('counts');
 
 /** The kept count (null: no row) and the real one, per owner. */
 async function counts(ownerIds: string[]) {

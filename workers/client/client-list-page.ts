@@ -53,16 +53,12 @@ export async function readClientListPage(
   const rows = found.rows.slice(0, query.limit);
   const page: ClientListPage<ClientListItem> = { rows, total: found.total ?? 0 };
   if (found.total === null) {
-    // Matches not counted (a filter on a large owner, see COUNT_MATCHES_UP_TO_CLIENTS): the total is
-    // the rows seen so far, exact on the last page by number, "at least" before it. Past the end none
-    // were seen.
-    // After a cursor, what came before it was not counted either: "at least" even on the last page.
-    if (found.rows.length === 0 && offset > 0) {
-      page.totalIsLowerBound = true;
-    } else {
-      page.total = offset + found.rows.length;
-      if (found.rows.length > query.limit || after) page.totalIsLowerBound = true;
-    }
+    // Matches not counted (a filter on a large owner, see COUNT_MATCHES_UP_TO_CLIENTS): the total is the
+    // rows seen so far, exact on the last page by number, "at least" before it, and "at least" on every
+    // page after a cursor (nothing before it was counted). Past the end none were seen: at least 0.
+    const pastTheEnd = found.rows.length === 0 && offset > 0;
+    page.total = pastTheEnd ? 0 : offset + found.rows.length;
+    if (pastTheEnd || after || found.rows.length > query.limit) page.totalIsLowerBound = true;
   }
   const last = rows.at(-1);
   if (found.rows.length > query.limit && last) page.next = encodeListCursor(query.sort, last);

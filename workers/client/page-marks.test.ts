@@ -5,11 +5,10 @@
 // being built, or races the builds many times over, never leaves marks that are read and wrong.
 // Real PostgreSQL, no mocks: the behaviour under test is the triggers' and the statements'.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { ClientSort } from '../../shared/client-list-query.ts';
-import { PrismaClient } from '../../shared/db.ts';
-import { sqlOnTestDatabase, uniqueEmail } from '../../tools/testing/helpers.ts';
+import type { PrismaClient } from '../../shared/db.ts';
+import { insertTestOwner, openTestPrisma, sqlOnTestDatabase } from '../../tools/testing/helpers.ts';
 import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../../tools/testing/test-stack.ts';
 import { buildPageMarks, createClientRepository } from './client-repository.ts';
 import { MARK_EVERY, markedPageStatement } from './page-marks.ts';
@@ -24,31 +23,26 @@ const SORTS: Record<ClientSort, string> = {
 };
 const ALL_SORTS = Object.keys(SORTS) as ClientSort[];
 
+let database: ReturnType<typeof openTestPrisma>;
 let pool: pg.Pool;
 let prisma: PrismaClient;
 beforeAll(() => {
-  pool = new pg.Pool({ connectionString: testStack().directUrl, max: 8 });
-  prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  database = openTestPrisma({ max: 8 });
+  ({ pool, prisma } = database);
 });
-afterAll(async () => {
-  await prisma?.$disconnect();
-  await pool?.end();
-});
+afterAll(() => database?.close());
 
 /** An owner with `count` clients: timestamps repeat every 100 rows, names every 250 in three cases. */
 async function ownerWith(count: number): Promise<string> {
-  const [owner] = await sqlOnTestDatabase(
-    "INSERT INTO users (id, email, password_hash, name, updated_at) VALUES (gen_random_uuid(), $1, 'x', 'Owner', now()) RETURNING id",
-    [uniqueEmail('marks')],
-  );
+  const ownerId = await insertTestOwner('marks');
   await sqlOnTestDatabase(
     `INSERT INTO clients (id, owner_id, name, created_at, updated_at)
      SELECT gen_random_uuid(), $1, (ARRAY['mark ', 'Mark ', 'MARK '])[1 + i % 3] || (i % 250),
             timestamptz '2026-01-01' + ((i % 100) || ' seconds')::interval, now()
      FROM generate_series(1, $2) i`,
-    [owner.id, count],
+    [ownerId, count],
   );
-  return owner.id;
+  return ownerId;
 }
 
 /** What OFFSET gives: the ground truth. */

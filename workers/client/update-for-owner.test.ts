@@ -3,10 +3,7 @@
 // the route never invalidated the cache and the old row was served for a TTL. Here the read part is
 // made to fail for real: a database role that may update clients but may not read their notes.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
-import { PrismaClient } from '../../shared/db.ts';
-import { sqlOnTestDatabase, uniqueEmail } from '../../tools/testing/helpers.ts';
+import { insertTestOwner, openTestPrisma, sqlOnTestDatabase } from '../../tools/testing/helpers.ts';
 import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../../tools/testing/test-stack.ts';
 import { createClientRepository } from './client-repository.ts';
 
@@ -14,8 +11,7 @@ beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 const role = `poolwise_no_notes_${process.pid}`;
 const password = 'update-only-test-role';
-let pool: pg.Pool;
-let prisma: PrismaClient;
+let database: ReturnType<typeof openTestPrisma>;
 beforeAll(async () => {
   await sqlOnTestDatabase(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
   await sqlOnTestDatabase(`GRANT USAGE ON SCHEMA public TO ${role}`);
@@ -26,27 +22,22 @@ beforeAll(async () => {
   const url = new URL(testStack().directUrl);
   url.username = role;
   url.password = password;
-  pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
-  prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  database = openTestPrisma({ connectionString: url.toString(), max: 1 });
 });
 afterAll(async () => {
-  await prisma?.$disconnect();
-  await pool?.end();
+  await database?.close();
   await sqlOnTestDatabase(`DROP OWNED BY ${role}`).catch(() => {});
   await sqlOnTestDatabase(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
 });
 
 test('when the row cannot be read back, the update is not committed either', async () => {
-  const [owner] = await sqlOnTestDatabase(
-    "INSERT INTO users (id, email, password_hash, name, updated_at) VALUES (gen_random_uuid(), $1, 'x', 'Owner', now()) RETURNING id",
-    [uniqueEmail('update')],
-  );
+  const ownerId = await insertTestOwner('update');
   const [client] = await sqlOnTestDatabase(
     "INSERT INTO clients (id, owner_id, name, notes, updated_at) VALUES (gen_random_uuid(), $1, 'Before', 'secret', now()) RETURNING id",
-    [owner.id],
+    [ownerId],
   );
-  const clients = createClientRepository(prisma);
-  await expect(clients.updateForOwner(client.id, owner.id, { name: 'After' })).rejects.toThrow();
+  const clients = createClientRepository(database.prisma);
+  await expect(clients.updateForOwner(client.id, ownerId, { name: 'After' })).rejects.toThrow();
   const [row] = await sqlOnTestDatabase('SELECT name FROM clients WHERE id = $1', [client.id]);
   expect(row.name).toBe('Before');
 });
