@@ -26,7 +26,11 @@ export async function buildApp({ listClientsForComparison, ...options }: ClientA
   app.addSchema(clientSchema);
   const onMarksError = (error: unknown) => app.log.warn({ err: error }, 'page marks not built: deep pages use OFFSET');
   const clients = {
-    ...createClientRepository(app.db.prisma, { onMarksError }),
+    ...createClientRepository(app.db.prisma, {
+      onMarksError,
+      // PostgreSQL ends a too-long build before the pool's own query timeout would (client-repository.ts).
+      marksStatementTimeoutMs: Math.floor(options.config.DB_QUERY_TIMEOUT * 800),
+    }),
     ...listClientsForComparison?.(app.db.pool),
   };
   const reads = createCachedClientReads(app.cache, clients);

@@ -47,11 +47,13 @@ export interface ClientRepositoryOptions {
   onMarksError?: (error: unknown) => void;
   /** How long one process waits before it asks again for the same owner's marks (default 10 s). */
   marksCooldownMs?: number;
+  /** PostgreSQL's own limit on one build statement, below the pool's DB_QUERY_TIMEOUT. */
+  marksStatementTimeoutMs?: number;
 }
 
 export function createClientRepository(prisma: PrismaClient, options: ClientRepositoryOptions = {}) {
   const marks = createMarksRebuilder(
-    (ownerId, order) => buildPageMarks(prisma, ownerId, order),
+    (ownerId, order) => buildPageMarks(prisma, ownerId, order, options.marksStatementTimeoutMs),
     options.onMarksError ?? (() => {}),
     options.marksCooldownMs,
   );
@@ -89,22 +91,35 @@ export function createClientRepository(prisma: PrismaClient, options: ClientRepo
   };
 }
 
+/**
+ * Below the pool's client-side DB_QUERY_TIMEOUT (5 s by default): PostgreSQL itself cancels a build
+ * that runs too long, so its connection comes back clean. A client-side timeout alone leaves the
+ * statement running on the server and the connection goes back to the pool still busy: the next query
+ * on it waits behind the build (page-marks.test.ts, "a build that fails").
+ */
+export const MARKS_STATEMENT_TIMEOUT_MS = 4_000;
+
 /** One build of an owner's page marks (page-marks.ts); false when another build holds the lock. */
-export function buildPageMarks(prisma: PrismaClient, ownerId: string, order: MarkedOrder): Promise<boolean> {
+export function buildPageMarks(
+  prisma: PrismaClient,
+  ownerId: string,
+  order: MarkedOrder,
+  statementTimeoutMs = MARKS_STATEMENT_TIMEOUT_MS,
+): Promise<boolean> {
   return prisma.$transaction(
     async (tx) => {
       const lock = `client_page_marks:${ownerId}:${order}`;
-      const [row] = await tx.$queryRaw<
-        { locked: boolean }[]
-      >`SELECT pg_try_advisory_xact_lock(hashtext(${lock})) AS locked`;
+      const [row] = await tx.$queryRaw<{ locked: boolean }[]>`
+        SELECT set_config('statement_timeout', ${String(statementTimeoutMs)}, true),
+               pg_try_advisory_xact_lock(hashtext(${lock})) AS locked`;
       if (!row?.locked) return false;
       await tx.$executeRaw(buildMarksStatement(ownerId, order));
       await tx.$executeRaw(dropOldMarksStatement(ownerId, order));
       return true;
     },
-    // A million clients take about a second to number; the default 5 s would cut off ten. A busy pool
-    // may keep the build waiting for a connection longer than the default 2 s without anything wrong.
-    { timeout: 60_000, maxWait: 10_000 },
+    // Each statement is bounded by the statement timeout above; the transaction as a whole by this. A
+    // busy pool may keep the build waiting for a connection longer than the default 2 s.
+    { timeout: 3 * statementTimeoutMs, maxWait: 10_000 },
   );
 }
 

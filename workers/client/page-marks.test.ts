@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import pg from 'pg';
 import type { ClientSort } from '../../shared/client-list-query.ts';
-import type { PrismaClient } from '../../shared/db.ts';
+import { buildPooledDatabaseConfig, openPooledDatabase, type PrismaClient } from '../../shared/db.ts';
 import { insertTestOwner, openTestPrisma, sqlOnTestDatabase } from '../../tools/testing/helpers.ts';
 import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../../tools/testing/test-stack.ts';
 import { buildPageMarks, createClientRepository } from './client-repository.ts';
@@ -217,4 +217,61 @@ describe('after a write', () => {
     // Not a test of nothing: some rounds' marks were current and read.
     expect(currentSeen).toBeGreaterThan(0);
   }, 60_000);
+
+  test('builds of the same owner and order at once, 10 times: one numbers, the rest step aside, no mark twice', async () => {
+    const ownerId = await ownerWith(2_100);
+    for (let round = 0; round < 10; round++) {
+      await pool.query(
+        "UPDATE clients SET name = 'Race ' || $2::int WHERE id = (SELECT id FROM clients WHERE owner_id = $1 ORDER BY id OFFSET $2 LIMIT 1)",
+        [ownerId, round],
+      );
+      const built = await Promise.all(Array.from({ length: 6 }, () => buildPageMarks(prisma, ownerId, 'name')));
+      expect(built.filter(Boolean).length, `round ${round}`).toBeGreaterThanOrEqual(1);
+      const [current] = await sqlOnTestDatabase(
+        `SELECT count(*)::int AS marks, count(DISTINCT position)::int AS positions
+         FROM client_page_marks JOIN client_counts USING (owner_id, version) WHERE owner_id = $1 AND sort_key = 'name'`,
+        [ownerId],
+      );
+      expect(current, `round ${round}`).toEqual({ marks: 5, positions: 5 });
+      expect(await markedIds(ownerId, 'name', 1_700, 10)).toEqual(await offsetIds(ownerId, 'name', 1_700, 10));
+    }
+  }, 60_000);
+});
+
+describe('a build that fails', () => {
+  test('one that times out writes no marks, is reported, and the page that asked is answered right', async () => {
+    const ownerId = await ownerWith(1_200);
+    // Another session holds the marks table against writes (reads still pass): every build blocks on
+    // its INSERT until the pool's query timeout ends it, as one numbering too many clients would.
+    const holder = new pg.Client({ connectionString: testStack().directUrl });
+    await holder.connect();
+    // The worker's own database layer, with a short DB_QUERY_TIMEOUT.
+    const timingOut = openPooledDatabase(
+      buildPooledDatabaseConfig({ databaseUrl: testStack().directUrl, poolSize: 2, queryTimeoutSeconds: 0.5 }),
+      { warn() {}, error() {} },
+    );
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE client_page_marks IN EXCLUSIVE MODE');
+      await expect(buildPageMarks(timingOut.prisma, ownerId, 'createdAt', 300)).rejects.toThrow();
+      const errors: unknown[] = [];
+      const clients = createClientRepository(timingOut.prisma, {
+        onMarksError: (error) => errors.push(error),
+        marksStatementTimeoutMs: 300,
+      });
+      const page = await clients.listForOwner({ ownerId, page: 31, limit: 20, sort: '-createdAt' });
+      expect(page.rows.map((row) => row.id)).toEqual(await offsetIds(ownerId, '-createdAt', 600, 20));
+      await clients.marksSettled();
+      expect(errors).toHaveLength(1);
+      await holder.query('COMMIT');
+      const [{ marks }] = await sqlOnTestDatabase(
+        'SELECT count(*)::int AS marks FROM client_page_marks WHERE owner_id = $1',
+        [ownerId],
+      );
+      expect(marks).toBe(0);
+    } finally {
+      await holder.end();
+      await timingOut.close();
+    }
+  }, 30_000);
 });
