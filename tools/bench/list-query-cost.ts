@@ -10,7 +10,7 @@ import pg from 'pg';
 import { buildPooledDatabaseConfig, openPooledDatabase } from '../../shared/db.ts';
 import { createClientRepository } from '../../workers/client/client-repository.ts';
 import { medianRun, summarise } from './gateway-cost.ts';
-import { type LoadResult, pagesPerSecond, runLoad } from './load.ts';
+import { fetchPatiently, type LoadResult, pagesPerSecond, runLoad } from './load.ts';
 import { createPlainPgClientList } from './plain-pg-client-list.ts';
 import { LIST_PATH, type ScenarioOptions, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
@@ -41,12 +41,12 @@ async function measureEndToEnd(options: ScenarioOptions & { rounds: number }) {
       runLoad([{ url: url(path), headers, connections: 64 }], seconds, stack.serverConnections);
     // Opens both systems' pools and warms their code (JIT) before anything is compared.
     for (const path of PATHS) await measure(path, 1);
-    // Both must serve the same page, or the comparison would be of different work (asked once warm, so
-    // a worker still starting up cannot make the answers differ).
+    // Both must serve the same page, or the comparison would be of different work (asked once warm, and
+    // patiently: a gateway still shedding on a busy machine must not make the answers differ).
     const [viaPrisma, viaPlainPg] = await Promise.all(
       PATHS.map(async (path) => {
-        const response = await fetch(url(path), { headers });
-        return `${response.status} ${await response.text()}`;
+        const answer = await fetchPatiently(url(path), { headers });
+        return `${answer.status} ${answer.body}`;
       }),
     );
     if (viaPrisma !== viaPlainPg)

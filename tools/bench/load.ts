@@ -137,3 +137,23 @@ export async function pagesPerSecond(work: () => Promise<unknown>, seconds: numb
   );
   return Math.round(done / seconds);
 }
+
+/**
+ * One request as a patient client makes it: a 503 (a service shedding while the machine is busy, e.g.
+ * just after it started) is waited out as its Retry-After says, at most 1 s, and asked again, up to
+ * `attempts` times; the last answer is returned with how long it alone took, and how many 503s came first.
+ */
+export async function fetchPatiently(
+  url: string,
+  init: RequestInit,
+  attempts = 5,
+): Promise<{ status: number; body: string; ms: number; refused: number }> {
+  for (let refused = 0; ; refused++) {
+    const began = performance.now();
+    const response = await fetch(url, init);
+    const body = await response.text();
+    const ms = performance.now() - began;
+    if (response.status !== 503 || refused + 1 >= attempts) return { status: response.status, body, ms, refused };
+    await Bun.sleep(Math.min(1, Number(response.headers.get('retry-after') ?? 1)) * 1000);
+  }
+}

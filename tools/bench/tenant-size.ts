@@ -10,6 +10,7 @@ import pg from 'pg';
 import { readClientListPage } from '../../workers/client/client-list-page.ts';
 import type { ClientListQuery } from '../../workers/client/client-repository.ts';
 import type { BenchStack } from './bench-stack.ts';
+import { fetchPatiently } from './load.ts';
 import { type ScenarioOptions, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
 export const TENANT_TARGET = 2;
@@ -56,21 +57,14 @@ export async function runTenantSize(
     const system = await startSystem(stack, {});
     try {
       let refused = 0;
-      // One request's latency. A 503 (the gateway shedding while the machine is busy, e.g. just after
-      // start) is waited out as its Retry-After says and asked again; only the answer is timed.
+      // One request's latency; 503s are waited out and not timed (fetchPatiently).
       const get = async (owner: Owner, query: string): Promise<number> => {
-        for (let attempt = 1; ; attempt++) {
-          const began = performance.now();
-          const response = await fetch(`${system.gateway.url}/api/v1/clients?limit=20&${query}`, {
-            headers: { authorization: `Bearer ${owner.token}`, 'cache-control': 'no-cache' },
-          });
-          const body = await response.text();
-          const took = performance.now() - began;
-          if (response.status === 200) return took;
-          if (response.status !== 503 || attempt === 5) throw new Error(`${query}: ${response.status} ${body}`);
-          refused++;
-          await Bun.sleep(Math.min(1, Number(response.headers.get('retry-after') ?? 1)) * 1000);
-        }
+        const answer = await fetchPatiently(`${system.gateway.url}/api/v1/clients?limit=20&${query}`, {
+          headers: { authorization: `Bearer ${owner.token}`, 'cache-control': 'no-cache' },
+        });
+        refused += answer.refused;
+        if (answer.status !== 200) throw new Error(`${query}: ${answer.status} ${answer.body}`);
+        return answer.ms;
       };
       // The first deep pages find no page marks: they answer by OFFSET and the worker builds them, one
       // order at a time, so the deep pages are asked for again (as a reader paging on would) until
