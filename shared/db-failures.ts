@@ -93,3 +93,14 @@ export function connectionDiedUnderStatement(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * pg gave up waiting for a statement's answer (DB_QUERY_TIMEOUT, pg's client-side `query_timeout`).
+ * The statement may still be running on that connection: whatever is sent on it next waits behind it.
+ */
+export function statementAbandonedByQueryTimeout(error: unknown): boolean {
+  for (const link of links(error)) {
+    if (typeof link.message === 'string' && /Query read timeout/i.test(link.message)) return true;
+  }
+  return false;
+}

@@ -7,6 +7,7 @@ import type { ServiceConfig } from './config-schema.ts';
 import { buildPooledDatabaseConfig, judgeRuntimeAddress, type PooledDatabaseConfig } from './db-config.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { retryReadsOnce } from './retrying-reads-adapter.ts';
+import { closeTimedOutTransactions } from './timed-out-transactions-adapter.ts';
 
 export type { PooledDatabaseConfig, PoolMode } from './db-config.ts';
 export { buildPooledDatabaseConfig, describePoolLine } from './db-config.ts';
@@ -52,7 +53,7 @@ export function openPooledDatabase(config: PooledDatabaseConfig, logger: Logger)
   // unhandled, that would take the whole process down.
   pool.on('error', (error) => logger.error({ err: error }, 'idle database connection failed'));
   const prisma = new PrismaClient({
-    adapter: retryReadsOnce(new PrismaPg(pool), (error) =>
+    adapter: retryReadsOnce(closeTimedOutTransactions(new PrismaPg(pool)), (error) =>
       logger.warn(`a read lost its connection (${(error as Error).message}); sent once more on a fresh one`),
     ),
   });
