@@ -139,7 +139,8 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
       } as GatewayRequest;
       const response = await runPipeline(stages, context);
       // A refusal given without reading the body goes out once the client has finished sending it.
-      await discardUnreadBody(request);
+      const discarding = discardUnreadBody(request);
+      if (discarding) await discarding;
       if (context.upstream) {
         operations.observeProxied(
           { method: request.method, route: `${context.upstream.path}/*`, status_code: String(response.status) },

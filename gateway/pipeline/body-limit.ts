@@ -46,17 +46,21 @@ export function countBody(body: ReadableStream<Uint8Array>, limit: number, drain
 
 /**
  * Reads to its end, keeping nothing, a request body no stage read (the request was refused: 401, 413,
- * 429 …), so a client that writes its whole body before reading can read the refusal.
+ * 429 …), so a client that writes its whole body before reading can read the refusal. Undefined when
+ * there is nothing to read (most requests: no promise to wait for).
  */
-export async function discardUnreadBody(request: Request): Promise<void> {
-  if (!request.body || request.bodyUsed || request.body.locked) return;
-  try {
-    for await (const _chunk of request.body) {
-      // thrown away
+export function discardUnreadBody(request: Request): Promise<void> | undefined {
+  const { body } = request;
+  if (!body || request.bodyUsed || body.locked) return undefined;
+  return (async () => {
+    try {
+      for await (const _chunk of body) {
+        // thrown away
+      }
+    } catch {
+      // the client gave up: nobody is left to read the answer anyway
     }
-  } catch {
-    // the client gave up: nobody is left to read the answer anyway
-  }
+  })();
 }
 
 export const bodyLimitStage: Stage = {

@@ -29,6 +29,9 @@ export function parseOrigins(list: string | undefined): Set<string> {
 export function corsStage(allowedOrigins: ReadonlySet<string>): Stage {
   return {
     name: 'cors',
+    // Every answer varies by Origin; an answer built on this has it (finish checks anyway: a page's own
+    // Vary replaces the standing one).
+    standingHeaders: { vary: 'Origin' },
     handle(context) {
       const { request } = context;
       const origin = request.headers.get('origin');

@@ -15,17 +15,19 @@ import {
   clientListMeta,
   parseCanonicalClientListQuery,
 } from '../../shared/client-list-query.ts';
-import type { Stage } from './pipeline.ts';
+import { answerWithStandingHeaders, type Stage } from './pipeline.ts';
 
 const LIST_PATH = '/api/v1/clients';
+/** As the worker (Fastify) and the gateway's own errors send it: a hit looks like a miss. */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-export async function answerListFromCache(
+/** The cached page for this request, as the worker would answer it, or undefined (forward it). */
+export async function readListFromCache(
   cache: Cache,
   request: Request,
   url: URL,
   session: { ownerId: string; sessionId: string },
-  requestId: string,
-): Promise<Response | undefined> {
+): Promise<{ data: ClientListPage['rows']; meta: ReturnType<typeof clientListMeta> } | undefined> {
   const { ownerId, sessionId } = session;
   if (request.method !== 'GET' || url.pathname !== LIST_PATH) return undefined;
   if (/no-cache/i.test(request.headers.get('cache-control') ?? '')) return undefined;
@@ -40,10 +42,7 @@ export async function answerListFromCache(
     cache.peek<ClientListPage>(cacheGroups.clientLists(ownerId), clientListCacheField(params)),
   ]);
   if (live !== true || !page) return undefined;
-  return Response.json(
-    { data: page.rows, meta: clientListMeta(params, page) },
-    { headers: { 'x-cache': 'hit', 'x-request-id': requestId } },
-  );
+  return { data: page.rows, meta: clientListMeta(params, page) };
 }
 
 /** True when every %-escape in the query is well formed UTF-8 (decodeURIComponent would not throw). */
@@ -60,10 +59,14 @@ export function decodesStrictly(search: string): boolean {
 export function edgeCacheStage(cache: Cache): Stage {
   return {
     name: 'edge-cache',
-    handle(context) {
+    async handle(context) {
       if (!context.subject || !context.sessionId) return undefined;
       const session = { ownerId: context.subject, sessionId: context.sessionId };
-      return answerListFromCache(cache, context.request, context.url, session, context.requestId);
+      const body = await readListFromCache(cache, context.request, context.url, session);
+      if (!body) return undefined;
+      return answerWithStandingHeaders(context, JSON.stringify(body), {
+        headers: { 'content-type': JSON_CONTENT_TYPE, 'x-cache': 'hit', 'x-request-id': context.requestId },
+      });
     },
   };
 }

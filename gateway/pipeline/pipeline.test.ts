@@ -3,7 +3,7 @@ import { describe, expect, test } from 'bun:test';
 import { addressLimitKey } from '../../shared/http/address-key.ts';
 import { clientAddressFrom } from './client-address.ts';
 import { decodesStrictly } from './edge-cache.ts';
-import { type GatewayRequest, runPipeline, type Stage } from './pipeline.ts';
+import { answerWithStandingHeaders, type GatewayRequest, runPipeline, type Stage } from './pipeline.ts';
 import { shareOf } from './rate-limit.ts';
 
 const context = () =>
@@ -27,6 +27,42 @@ describe('runPipeline', () => {
     expect(await response.text()).toBe('b');
     expect(trace).toEqual(['handle a', 'handle b', 'finish b', 'finish a']);
     expect(response.headers.get('x-trace')).toBe('b, a');
+  });
+
+  test('an answer built on the standing headers has those of the stages before it, and finish is told so', async () => {
+    const told: boolean[] = [];
+    const standing = (name: string, headers: Record<string, string>): Stage => ({
+      name,
+      standingHeaders: headers,
+      handle: () => undefined,
+      finish: (_context, _response, prepared) => {
+        told.push(prepared);
+      },
+    });
+    const answering = (prepare: boolean): Stage => ({
+      name: 'answer',
+      handle: (context) =>
+        prepare
+          ? answerWithStandingHeaders(context, '{}', { status: 201, headers: { 'x-own': '1', 'x-b': 'own' } })
+          : new Response('{}'),
+    });
+    const stages = (prepare: boolean) => [
+      standing('a', { 'x-a': 'a' }),
+      standing('b', { 'x-b': 'b' }),
+      answering(prepare),
+      standing('c', { 'x-c': 'c' }), // after the answer: never on it
+    ];
+    const prepared = await runPipeline(stages(true), context());
+    expect(prepared.status).toBe(201);
+    expect(prepared.headers.get('x-a')).toBe('a');
+    expect(prepared.headers.get('x-b')).toBe('own'); // the answer's own value wins
+    expect(prepared.headers.get('x-own')).toBe('1');
+    expect(prepared.headers.get('x-c')).toBeNull();
+    expect(told).toEqual([true, true]);
+    told.length = 0;
+    const plain = await runPipeline(stages(false), context());
+    expect(plain.headers.get('x-a')).toBeNull(); // finish adds them for a plain answer (see security-headers.ts)
+    expect(told).toEqual([false, false]);
   });
 
   test('a pipeline in which nothing answers is a programming error, not a hang', async () => {

@@ -22,13 +22,16 @@ const SECURITY_HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);
 export function securityHeadersStage(options: { production: boolean }): Stage {
   return {
     name: 'security-headers',
+    standingHeaders: options.production ? { ...SECURITY_HEADERS, 'strict-transport-security': HSTS } : SECURITY_HEADERS,
     handle: () => undefined,
-    finish(_context, response) {
+    finish(_context, response, prepared) {
+      if (prepared) return; // built on them (pipeline.ts)
+      const { headers } = response;
       for (const [name, value] of SECURITY_HEADER_ENTRIES) {
         // A page that states its own policy keeps it.
-        if (!response.headers.has(name)) response.headers.set(name, value);
+        if (!headers.has(name)) headers.set(name, value);
       }
-      if (options.production) response.headers.set('strict-transport-security', HSTS);
+      if (options.production) headers.set('strict-transport-security', HSTS);
     },
   };
 }

@@ -2,6 +2,7 @@
 // that every write invalidates before it answers, and that Redis stopping, stalling or coming back
 // never fails a request or holds a database connection.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { SECURITY_HEADERS } from '../../gateway/pipeline/security-headers.ts';
 import { type RunningRedis, startRedis } from '../../tools/stack/redis.ts';
 import { sqlOnTestDatabase } from '../../tools/testing/helpers.ts';
 import { call, type RunningSystem, registerUser, startSystem } from '../../tools/testing/running-system.ts';
@@ -209,6 +210,11 @@ describe('cache hits answered at the gateway', () => {
       const hit = await list(owner.accessToken);
       expect(hit.status).toBe(200);
       expect(hit.headers.get('x-cache')).toBe('hit');
+      // Built at the edge, it carries what every answer carries, as the forwarded page did.
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(hit.headers.get(name)).toBe(value);
+      expect(hit.headers.get('vary')).toBe('Origin');
+      expect(hit.headers.get('content-type')).toBe(fresh.headers.get('content-type'));
+      expect(hit.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       expect(hit.body.data.map((client: { name: string }) => client.name)).toEqual(['Edge Two', 'Edge Co']);
       expect(hit.body.meta).toEqual({ page: 1, limit: 20, total: 2, totalPages: 1 });
       // Not cached for someone else, nor for another query: those need the worker.

@@ -1,13 +1,13 @@
 // The yardstick for the gateway's edge hit: the least a Bun.serve can do to give the same answer. It
 // runs the same code on the same inputs: the token check with the gateway's verifier rules
 // (shared/plugins/access-token.ts), the same two Redis reads in parallel and the same body
-// (answerListFromCache, gateway/pipeline/edge-cache.ts, through shared/cache.ts). What it leaves out
+// (readListFromCache, gateway/pipeline/edge-cache.ts, through shared/cache.ts). What it leaves out
 // is the rest of the gateway's pipeline (request ids from the caller, security headers, CORS, rate
 // limit, overload, routing), which is what the ratio prices. A miss is forwarded, as the gateway does.
 // Run as its own process: JWT_PUBLIC_KEY=... bun minimal-edge.ts PORT REDIS_URL UPSTREAM_BASE_URL
 import { randomUUID } from 'node:crypto';
 import { createVerifier } from 'fast-jwt';
-import { answerListFromCache } from '../../../gateway/pipeline/edge-cache.ts';
+import { readListFromCache } from '../../../gateway/pipeline/edge-cache.ts';
 import { createCache } from '../../../shared/cache.ts';
 import { accessTokenVerifyRules } from '../../../shared/plugins/access-token.ts';
 
@@ -34,14 +34,12 @@ Bun.serve({
       return Response.json({ error: 'unauthorized' }, { status: 401 });
     }
     const session = { ownerId: claims.sub, sessionId: claims.sid };
-    const hit = await answerListFromCache(cache, request, url, session, randomUUID());
-    return (
-      hit ??
-      fetch(`${upstream}${url.pathname}${url.search}`, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-      })
-    );
+    const body = await readListFromCache(cache, request, url, session);
+    if (body) return Response.json(body, { headers: { 'x-cache': 'hit', 'x-request-id': randomUUID() } });
+    return fetch(`${upstream}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+    });
   },
 });
