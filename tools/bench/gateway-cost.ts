@@ -143,6 +143,7 @@ export async function runGatewayCost(options: ScenarioOptions & { rounds: number
     >;
     for (let r = 0; r < options.rounds; r++) {
       options.log(`scenario 5: round ${r + 1} of ${options.rounds}`);
+      options.betweenMeasurements?.();
       for (const target of r % 2 ? [...TARGETS].reverse() : TARGETS)
         runs[target].push(await measure(target, options.seconds));
     }

@@ -54,6 +54,7 @@ async function measureEndToEnd(options: ScenarioOptions & { rounds: number }) {
     const runs: Record<ListPath, LoadResult[]> = { prisma: [], plainPg: [] };
     for (let r = 0; r < options.rounds; r++) {
       options.log(`scenario 6: round ${r + 1} of ${options.rounds}`);
+      options.betweenMeasurements?.();
       for (const path of r % 2 ? [...PATHS].reverse() : PATHS) runs[path].push(await measure(path, options.seconds));
     }
     const rps = (path: ListPath) => runs[path].map((run) => run.requestsPerSecond);

@@ -12,6 +12,7 @@ import { pinBenchProcess } from './cpu-pinning.ts';
 import { runGatewayCost } from './gateway-cost.ts';
 import { runListQueryCost } from './list-query-cost.ts';
 import type { LoadResult } from './load.ts';
+import { machineSpeedSampler } from './machine-speed.ts';
 import { versionsOfPeers } from './peers/versions.ts';
 import { runBalancing, runCache, runIncident, runScale } from './scenarios.ts';
 import { runShedding, type SheddingResult } from './shedding.ts';
@@ -27,6 +28,8 @@ const quick = Boolean(flags.quick);
 const settings = quick
   ? { seconds: 4, users: 200, clients: 20_000, rounds: 1 }
   : { seconds: 15, users: 2_000, clients: 100_000, rounds: 3 };
+/** A machine whose speed moved more than this during the run is named in the summary (the samples themselves vary by up to about 4 % on a quiet machine). */
+const MACHINE_SPREAD_WARNING_PERCENT = 10;
 // `--only 5` measures just those scenarios (scenario 2 still needs 1 to have run, to show anything).
 const only = flags.only ? new Set(flags.only.split(',').map((n) => Number(n.trim()))) : undefined;
 const runs = (scenario: number) => !only || only.has(scenario);
@@ -45,6 +48,9 @@ log(
     : 'cores: not pinned (one core, no taskset, or --no-pin)',
 );
 const stack = await startBenchStack({ users: settings.users, clients: settings.clients, progress: log });
+// Sampled before every round of scenarios 5 and 6 and after each scenario: did the machine hold still?
+const machineSpeed = machineSpeedSampler();
+machineSpeed.sample();
 const checks: { what: string; ok: boolean }[] = [];
 const check = (what: string, ok: boolean) => {
   checks.push({ what, ok });
@@ -68,7 +74,7 @@ const peerVersions = versionsOfPeers();
 
 let report: Record<string, unknown> = {};
 try {
-  const options = { stack, seconds: settings.seconds, log };
+  const options = { stack, seconds: settings.seconds, log, betweenMeasurements: machineSpeed.sample };
   const rows: ReturnType<typeof row>[] = [];
   const listRows: { scenario: string; rps: number }[] = [];
   const ratios: Record<string, { value: number; target: number | null; min?: number; max?: number; runs?: number[] }> =
@@ -76,6 +82,7 @@ try {
   let timelines: { session: LoadResult['timeline']; transaction: LoadResult['timeline'] } | undefined;
   let session: LoadResult | undefined;
   if (runs(1)) {
+    machineSpeed.sample();
     log('scenario 1: the incident (3 services x 3 replicas x pool 2 on the session-mode pooler)');
     session = await runIncident(options, 'session');
     check(`session mode reproduces the max-clients failure (${session.errorCount} errors)`, session.errorCount > 0);
@@ -83,6 +90,7 @@ try {
   }
   await stack.retireSessionPooler();
   if (runs(2)) {
+    machineSpeed.sample();
     log('scenario 2: the fix (same load through the transaction pooler)');
     const transaction = await runIncident(options, 'transaction');
     check(`transaction mode: zero errors (${transaction.errorCount})`, transaction.errorCount === 0);
@@ -94,6 +102,7 @@ try {
     if (session) timelines = { session: session.timeline, transaction: transaction.timeline };
   }
   if (runs(3)) {
+    machineSpeed.sample();
     log('scenario 3: scale (64, then 1,000 concurrent clients through the gateway, cache off)');
     const scale = await runScale(options);
     // Past the gateway's admission bound (gateway/pipeline/admission.ts) the surplus is told 503 with
@@ -111,6 +120,7 @@ try {
     ratios.scale1000vs64 = { value: scale.ratio, target: 0.9 };
   }
   if (runs(4)) {
+    machineSpeed.sample();
     log('scenario 4: cache (Redis on, then Redis stopped mid-run)');
     const cache = await runCache(options);
     check(`cached list: zero errors (${cache.cached.errorCount})`, cache.cached.errorCount === 0);
@@ -118,6 +128,7 @@ try {
     rows.push(row('4 cache: Redis on', cache.cached), row('4 cache: Redis stopped mid-run', cache.redisStopped));
   }
   if (runs(5)) {
+    machineSpeed.sample();
     log(
       `scenario 5: gateway cost and peers (worker direct, minimal forwarder, nginx, @fastify/http-proxy on Node, gateway; edge hit vs a minimal edge), ${settings.rounds} round(s)`,
     );
@@ -147,6 +158,7 @@ try {
     ratios.cachedListVsGatewayHealth = { ...r.cachedListVsHealth, target: null };
   }
   if (runs(6)) {
+    machineSpeed.sample();
     log(
       `scenario 6: the client list through Prisma against plain pg (same statement, pool 5): through the gateway, database path, 64 connections, ${settings.rounds} round(s); then in process, 16 loops`,
     );
@@ -173,6 +185,7 @@ try {
     ratios.prismaListVsPlainPgInProcess = { value: inProcess.ratio, target: null };
   }
   if (runs(7)) {
+    machineSpeed.sample();
     log('scenario 7: balancing (two client replicas, one 20 ms farther away; round robin, then least outstanding)');
     const balancing = await runBalancing(options);
     check(
@@ -187,6 +200,7 @@ try {
   }
   let shedding: SheddingResult | undefined;
   if (runs(8)) {
+    machineSpeed.sample();
     // 10,000 connections need as many descriptors here and in the gateway (shedding.ts raises the
     // limit); a quick run keeps to 2,000 clients and 2 s a measurement so the smoke test stays short.
     const crowd = quick ? 2_000 : 10_000;
@@ -204,6 +218,7 @@ try {
   }
   let tenantSize: Awaited<ReturnType<typeof runTenantSize>> | undefined;
   if (runs(9)) {
+    machineSpeed.sample();
     // Last: it adds a million clients to the bench's database.
     const largeClients = quick ? 30_000 : 1_000_000;
     log(`scenario 9: page cost against the tenant's size (${largeClients.toLocaleString()} clients next to 50)`);
@@ -217,12 +232,15 @@ try {
     }
   }
 
+  machineSpeed.sample();
+  const steadiness = machineSpeed.summary();
   report = {
     when: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     only: only ? [...only] : undefined,
     machine: { cpus: cpus().length, model: cpus()[0]?.model, bun: Bun.version },
     cores: cpuPlan ?? 'not pinned',
+    machineSpeed: steadiness,
     peers: peerVersions,
     settings,
     freeTier: FREE_TIER,
@@ -286,6 +304,15 @@ try {
         `| ${entry.what} | ${entry.largeMs.toFixed(2)} | ${entry.smallMs.toFixed(2)} | ${entry.against} | ${entry.ratio} |`,
       );
     }
+  }
+  if (steadiness) {
+    log(
+      `machine speed between measurements (servers' core, same fixed work): ${steadiness.samples.join(' · ')} ` +
+        `of the first sample, spread ${steadiness.spreadPercent} %` +
+        (steadiness.spreadPercent > MACHINE_SPREAD_WARNING_PERCENT
+          ? `: more than ${MACHINE_SPREAD_WARNING_PERCENT} %, so this run's ratios may not hold in the next (item 4); run it again on a quieter machine`
+          : ''),
+    );
   }
   log(
     `wrote .data/bench/latest.json${timelines ? ' and .data/bench/incident.svg' : ''} in ${report.durationSeconds} s`,
