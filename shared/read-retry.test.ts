@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import pg from 'pg';
 import { APP_ROLE } from '../tools/stack/app-role.ts';
+import { openThroughTestPooler } from '../tools/testing/helpers.ts';
 import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../tools/testing/test-stack.ts';
-import { buildPooledDatabaseConfig, openPooledDatabase, type PooledDatabase } from './db.ts';
+import type { PooledDatabase } from './db.ts';
 import { classifyDatabaseFailure } from './db-failures.ts';
 
 beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
@@ -20,13 +21,8 @@ beforeAll(async () => {
   // A table of this test's own, with one row, that the services' role may write.
   await admin.query(`DROP TABLE IF EXISTS read_retry_probe; CREATE TABLE read_retry_probe (n int);
     INSERT INTO read_retry_probe VALUES (1); GRANT ALL ON read_retry_probe TO ${APP_ROLE}`);
-  database = openPooledDatabase(
-    buildPooledDatabaseConfig({
-      databaseUrl: testStack().pooledUrl,
-      poolSize: 1,
-      poolMode: 'transaction',
-      queryTimeoutSeconds: 1.5,
-    }),
+  database = openThroughTestPooler(
+    { poolSize: 1, queryTimeoutSeconds: 1.5 },
     { warn: (message) => warnings.push(message), error() {} },
   );
 });

@@ -3,23 +3,16 @@
 // running on that connection; the pooled connection must not go back to the pool while it does, or the
 // next request's statement queues behind it and times out too.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../tools/testing/test-stack.ts';
-import { buildPooledDatabaseConfig, openPooledDatabase, type PooledDatabase } from './db.ts';
+import { openThroughTestPooler } from '../tools/testing/helpers.ts';
+import { STACK_START_TIMEOUT_MS, useTestStack } from '../tools/testing/test-stack.ts';
+import type { PooledDatabase } from './db.ts';
 import { classifyDatabaseFailure } from './db-failures.ts';
 
 beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
 
 let database: PooledDatabase;
 beforeAll(() => {
-  database = openPooledDatabase(
-    buildPooledDatabaseConfig({
-      databaseUrl: testStack().pooledUrl,
-      poolSize: 1,
-      poolMode: 'transaction',
-      queryTimeoutSeconds: 1,
-    }),
-    { warn() {}, error() {} },
-  );
+  database = openThroughTestPooler({ poolSize: 1, queryTimeoutSeconds: 1 });
 });
 afterAll(async () => {
   await database?.close();

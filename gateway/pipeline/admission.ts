@@ -14,8 +14,9 @@
 // A crowd that honours it comes back about as fast as the worker answers, not all of it every second.
 //
 // The queue's bound is a count, not the worker's pace: a request still waiting at its deadline is
-// refused then, like any overflow, with the same Retry-After. The slot is held from here until the forward stage has the worker's answer (its headers): `finish` frees it
-// and hands it to the oldest waiter. It sits right before forward, so requests refused earlier (token,
+// refused then, like any overflow, with the same Retry-After. The slot is held from here until the
+// forward stage has the worker's answer (its headers): `finish` frees it and hands it to the oldest
+// waiter. It sits right before forward, so requests refused earlier (token,
 // body limit) or answered at the edge cache take no slot.
 //
 // A crowd that ignores Retry-After comes straight back, so refusals must be cheap: they compete for

@@ -15,7 +15,7 @@ import {
   clientListMeta,
   parseCanonicalClientListQuery,
 } from '../../shared/client-list-query.ts';
-import { answerWithStandingHeaders, type Stage } from './pipeline.ts';
+import { answerWithStandingHeaders, type GatewayRequest, type Stage } from './pipeline.ts';
 
 const LIST_PATH = '/api/v1/clients';
 /** As the worker (Fastify) and the gateway's own errors send it: a hit looks like a miss. */
@@ -55,18 +55,26 @@ export function decodesStrictly(search: string): boolean {
   }
 }
 
+async function answerFromCache(
+  cache: Cache,
+  context: GatewayRequest,
+  session: { ownerId: string; sessionId: string },
+): Promise<Response | undefined> {
+  const body = await readListFromCache(cache, context.request, context.url, session);
+  if (!body) return undefined;
+  return answerWithStandingHeaders(context, JSON.stringify(body), {
+    headers: { 'content-type': JSON_CONTENT_TYPE, 'x-cache': 'hit', 'x-request-id': context.requestId },
+  });
+}
+
 /** Stage: only a shared cache can be read here (an in-process one lives in the worker). */
 export function edgeCacheStage(cache: Cache): Stage {
   return {
     name: 'edge-cache',
-    async handle(context) {
+    handle(context) {
+      // Without a verified session (the credential routes) there is no promise to wait for.
       if (!context.subject || !context.sessionId) return undefined;
-      const session = { ownerId: context.subject, sessionId: context.sessionId };
-      const body = await readListFromCache(cache, context.request, context.url, session);
-      if (!body) return undefined;
-      return answerWithStandingHeaders(context, JSON.stringify(body), {
-        headers: { 'content-type': JSON_CONTENT_TYPE, 'x-cache': 'hit', 'x-request-id': context.requestId },
-      });
+      return answerFromCache(cache, context, { ownerId: context.subject, sessionId: context.sessionId });
     },
   };
 }

@@ -59,7 +59,8 @@ async function startProcess(argv: string[], port: number, what: string, env?: Re
 
 const peer = (file: string) => join(REPOSITORY_ROOT, 'tools/bench', file);
 const round = (value: number) => Math.round(value * 100) / 100;
-const median = (values: number[]) => {
+/** The middle value (the mean of the two middle ones for an even count). */
+export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2

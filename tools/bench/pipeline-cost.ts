@@ -10,21 +10,21 @@
 // What it cannot see: the socket (requestIP is given a fixed address here), the extra header bytes on
 // the wire, and garbage collection under a larger heap. Scenario 5 measures those with the rest.
 import { randomUUID } from 'node:crypto';
-import { createSigner, createVerifier } from 'fast-jwt';
+import { createVerifier } from 'fast-jwt';
 import { buildApp } from '../../gateway/app.ts';
 import { edgeCacheStage, readListFromCache } from '../../gateway/pipeline/edge-cache.ts';
 import type { Stage } from '../../gateway/pipeline/pipeline.ts';
 import { cacheGroups, createCache } from '../../shared/cache.ts';
 import { clientListCacheField, parseCanonicalClientListQuery } from '../../shared/client-list-query.ts';
 import { validateConfig } from '../../shared/env.ts';
-import { generateJwtKeyPair } from '../../shared/jwt-keys.ts';
 import { accessTokenVerifyRules } from '../../shared/plugins/access-token.ts';
+import { signTestToken, testKeys } from '../testing/helpers.ts';
+import { median } from './gateway-cost.ts';
 
 const REQUESTS = 50_000;
 const REPEATS = 7;
 const URL_OF_PAGE = 'http://127.0.0.1:3000/api/v1/clients?page=1&limit=20';
 
-const keys = generateJwtKeyPair();
 const config = validateConfig('gateway', {
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
@@ -32,13 +32,8 @@ const config = validateConfig('gateway', {
   RATE_LIMIT_MAX: '10000000',
 });
 const owner = { id: randomUUID(), sessionId: randomUUID() };
-const token = createSigner({
-  key: keys.privateKey,
-  algorithm: 'EdDSA',
-  iss: config.JWT_ISSUER,
-  aud: config.JWT_AUDIENCE,
-  expiresIn: 3_600_000,
-})({ sub: owner.id, role: 'USER', sid: owner.sessionId });
+// Valid for the whole run (a slow machine takes minutes), the test key pair's like every test's.
+const token = signTestToken({ sub: owner.id, sid: owner.sessionId }, { expiresIn: 3_600_000 });
 
 // One cached page of 20 clients and a live session, as the worker would have stored them.
 const cache = createCache({ enabled: true, ttlSeconds: 3_600, timeoutMs: 100, logger: console });
@@ -60,14 +55,14 @@ await cache.readThrough(cacheGroups.clientLists(owner.id), clientListCacheField(
 
 // The gateway as app.ts builds it, plus the edge stage where app.ts puts it when the shared cache is on
 // (right after the token check).
-const app = await buildApp({ config, keys: { publicKey: keys.publicKey } });
+const app = await buildApp({ config, keys: { publicKey: testKeys.publicKey } });
 const stages = app.stages as Stage[];
 stages.splice(stages.findIndex((stage) => stage.name === 'token-check') + 1, 0, edgeCacheStage(cache));
 const server = { requestIP: () => ({ address: '127.0.0.1', family: 'IPv4', port: 40_000 }) } as never;
 const headers = { authorization: `Bearer ${token}`, host: '127.0.0.1:3000', 'user-agent': 'pipeline-cost' };
 
 const verify = createVerifier({
-  key: keys.publicKey,
+  key: testKeys.publicKey,
   ...accessTokenVerifyRules(config.JWT_ISSUER, config.JWT_AUDIENCE),
 });
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -105,7 +100,6 @@ async function measure(): Promise<{ gateway: number; minimal: number; own: numbe
     least.push(await microsecondsPerRequest(minimal));
     own.push((gateway.at(-1) as number) - (least.at(-1) as number));
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   return { gateway: median(gateway), minimal: median(least), own: median(own) };
 }
 

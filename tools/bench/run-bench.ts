@@ -48,9 +48,15 @@ log(
     : 'cores: not pinned (one core, no taskset, or --no-pin)',
 );
 const stack = await startBenchStack({ users: settings.users, clients: settings.clients, progress: log });
-// Sampled before every round of scenarios 5 and 6 and after each scenario: did the machine hold still?
+// Sampled as each scenario starts, before every round of scenarios 5 and 6, and at the end: did the
+// machine hold still?
 const machineSpeed = machineSpeedSampler();
-machineSpeed.sample();
+/** Whether this run measures `scenario`; if so, samples the machine's speed first. */
+const starting = (scenario: number) => {
+  if (!runs(scenario)) return false;
+  machineSpeed.sample();
+  return true;
+};
 const checks: { what: string; ok: boolean }[] = [];
 const check = (what: string, ok: boolean) => {
   checks.push({ what, ok });
@@ -81,16 +87,14 @@ try {
     {};
   let timelines: { session: LoadResult['timeline']; transaction: LoadResult['timeline'] } | undefined;
   let session: LoadResult | undefined;
-  if (runs(1)) {
-    machineSpeed.sample();
+  if (starting(1)) {
     log('scenario 1: the incident (3 services x 3 replicas x pool 2 on the session-mode pooler)');
     session = await runIncident(options, 'session');
     check(`session mode reproduces the max-clients failure (${session.errorCount} errors)`, session.errorCount > 0);
     rows.push(row('1 incident: session pooler', session));
   }
   await stack.retireSessionPooler();
-  if (runs(2)) {
-    machineSpeed.sample();
+  if (starting(2)) {
     log('scenario 2: the fix (same load through the transaction pooler)');
     const transaction = await runIncident(options, 'transaction');
     check(`transaction mode: zero errors (${transaction.errorCount})`, transaction.errorCount === 0);
@@ -101,8 +105,7 @@ try {
     rows.push(row('2 fix: transaction pooler', transaction));
     if (session) timelines = { session: session.timeline, transaction: transaction.timeline };
   }
-  if (runs(3)) {
-    machineSpeed.sample();
+  if (starting(3)) {
     log('scenario 3: scale (64, then 1,000 concurrent clients through the gateway, cache off)');
     const scale = await runScale(options);
     // Past the gateway's admission bound (gateway/pipeline/admission.ts) the surplus is told 503 with
@@ -119,16 +122,14 @@ try {
     rows.push(row('3 scale: 64 clients', scale.at64), row('3 scale: 1,000 clients', scale.at1000));
     ratios.scale1000vs64 = { value: scale.ratio, target: 0.9 };
   }
-  if (runs(4)) {
-    machineSpeed.sample();
+  if (starting(4)) {
     log('scenario 4: cache (Redis on, then Redis stopped mid-run)');
     const cache = await runCache(options);
     check(`cached list: zero errors (${cache.cached.errorCount})`, cache.cached.errorCount === 0);
     check(`Redis stopped mid-run: zero errors (${cache.redisStopped.errorCount})`, cache.redisStopped.errorCount === 0);
     rows.push(row('4 cache: Redis on', cache.cached), row('4 cache: Redis stopped mid-run', cache.redisStopped));
   }
-  if (runs(5)) {
-    machineSpeed.sample();
+  if (starting(5)) {
     log(
       `scenario 5: gateway cost and peers (worker direct, minimal forwarder, nginx, @fastify/http-proxy on Node, gateway; edge hit vs a minimal edge), ${settings.rounds} round(s)`,
     );
@@ -157,8 +158,7 @@ try {
     // Reported, no longer a target (#15 item 3): /health does no token check and no Redis read.
     ratios.cachedListVsGatewayHealth = { ...r.cachedListVsHealth, target: null };
   }
-  if (runs(6)) {
-    machineSpeed.sample();
+  if (starting(6)) {
     log(
       `scenario 6: the client list through Prisma against plain pg (same statement, pool 5): through the gateway, database path, 64 connections, ${settings.rounds} round(s); then in process, 16 loops`,
     );
@@ -184,8 +184,7 @@ try {
     ratios.prismaListVsPlainPgEndToEnd = { ...endToEnd.ratio, target: 0.9 };
     ratios.prismaListVsPlainPgInProcess = { value: inProcess.ratio, target: null };
   }
-  if (runs(7)) {
-    machineSpeed.sample();
+  if (starting(7)) {
     log('scenario 7: balancing (two client replicas, one 20 ms farther away; round robin, then least outstanding)');
     const balancing = await runBalancing(options);
     check(
@@ -199,8 +198,7 @@ try {
     ratios.leastOutstandingVsRoundRobin = { value: balancing.ratio, target: null };
   }
   let shedding: SheddingResult | undefined;
-  if (runs(8)) {
-    machineSpeed.sample();
+  if (starting(8)) {
     // 10,000 connections need as many descriptors here and in the gateway (shedding.ts raises the
     // limit); a quick run keeps to 2,000 clients and 2 s a measurement so the smoke test stays short.
     const crowd = quick ? 2_000 : 10_000;
@@ -217,8 +215,7 @@ try {
     for (const outcome of sheddingChecks(shedding, FREE_TIER.poolSize)) check(outcome.what, outcome.ok);
   }
   let tenantSize: Awaited<ReturnType<typeof runTenantSize>> | undefined;
-  if (runs(9)) {
-    machineSpeed.sample();
+  if (starting(9)) {
     // Last: it adds a million clients to the bench's database.
     const largeClients = quick ? 30_000 : 1_000_000;
     log(`scenario 9: page cost against the tenant's size (${largeClients.toLocaleString()} clients next to 50)`);

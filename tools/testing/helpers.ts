@@ -6,7 +6,7 @@ import { createSigner } from 'fast-jwt';
 import pg from 'pg';
 import pino from 'pino';
 import type { ServiceConfig, ServiceName } from '../../shared/config-schema.ts';
-import { PrismaClient } from '../../shared/db.ts';
+import { buildPooledDatabaseConfig, openPooledDatabase, PrismaClient } from '../../shared/db.ts';
 import { validateConfig } from '../../shared/env.ts';
 import { generateJwtKeyPair } from '../../shared/jwt-keys.ts';
 import { testStack } from './test-stack.ts';
@@ -130,4 +130,18 @@ export function openTestPrisma(options: { connectionString?: string; max?: numbe
       await pool.end();
     },
   };
+}
+
+/**
+ * The services' own database layer (shared/db.ts: their pool, timeouts and driver-adapter wrappers)
+ * through the test stack's transaction-mode PgBouncer; close() when done.
+ */
+export function openThroughTestPooler(
+  settings: { poolSize: number; queryTimeoutSeconds: number },
+  logger: { warn(message: string): void; error(details: object, message: string): void } = { warn() {}, error() {} },
+) {
+  return openPooledDatabase(
+    buildPooledDatabaseConfig({ databaseUrl: testStack().pooledUrl, poolMode: 'transaction', ...settings }),
+    logger,
+  );
 }

@@ -93,9 +93,10 @@ export function createClientRepository(prisma: PrismaClient, options: ClientRepo
 
 /**
  * Below the pool's client-side DB_QUERY_TIMEOUT (5 s by default): PostgreSQL itself cancels a build
- * that runs too long, so its connection comes back clean. A client-side timeout alone leaves the
- * statement running on the server and the connection goes back to the pool still busy: the next query
- * on it waits behind the build (page-marks.test.ts, "a build that fails").
+ * that runs too long, so its connection comes back clean and usable. A client-side timeout alone
+ * leaves the statement running on the server: that connection has to be closed
+ * (shared/timed-out-transactions-adapter.ts) while the build goes on until it ends by itself
+ * (page-marks.test.ts, "a build that fails").
  */
 export const MARKS_STATEMENT_TIMEOUT_MS = 4_000;
 

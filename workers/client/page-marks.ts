@@ -101,8 +101,8 @@ export function dropOldMarksStatement(ownerId: string, order: MarkedOrder) {
 export type BuildMarks = (ownerId: string, order: MarkedOrder) => Promise<boolean>;
 
 /**
- * Asks for a build, at most once per owner and order per cool-down and one at a time in this process; never
- * waits for it and never fails the page that asked (a failed build is logged, and the next ask for
+ * Asks for a build, at most once per owner and order per cool-down and one at a time in this process;
+ * never waits for it and never fails the page that asked (a failed build is logged, and the next ask for
  * that owner and order waits FAILED_BUILD_BACKOFF_MS).
  */
 export function createMarksRebuilder(
@@ -117,10 +117,9 @@ export function createMarksRebuilder(
     request(ownerId: string, order: MarkedOrder): void {
       const name = `${ownerId}:${order}`;
       const now = Date.now();
-      if (inFlight.has(name) || now - (lastAsked.get(name) ?? -Infinity) < cooldownMs) return;
-      // One build at a time in a process: each holds one of the worker's few pooled connections for
-      // as long as it numbers the rows. Another owner's ask is simply not taken; it asks again.
-      if (inFlight.size > 0) return;
+      // One build at a time in a process (this owner's or another's): each holds one of the worker's few
+      // pooled connections for as long as it numbers the rows. An ask not taken is simply asked again.
+      if (inFlight.size > 0 || now - (lastAsked.get(name) ?? -Infinity) < cooldownMs) return;
       if (lastAsked.size > 10_000) {
         // Forget owners whose cool-down is over: the map stays as small as the recent askers.
         for (const [asked, at] of lastAsked) if (now - at >= cooldownMs) lastAsked.delete(asked);
