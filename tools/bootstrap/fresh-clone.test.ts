@@ -8,7 +8,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
-import { findFreePort, stopChild } from '../stack/processes.ts';
+import { findPortsToBindLater, stopChild } from '../stack/processes.ts';
 import { watchOutput } from '../testing/watch-output.ts';
 
 const clone = mkdtempSync(join(tmpdir(), 'poolwise-fresh-clone-'));
@@ -56,12 +56,8 @@ test('on a fresh clone `bun test` sets everything up itself, then runs quickly w
 test('on a fresh clone `bun run dev` sets everything up itself, starts the system and stops on Ctrl-C', async () => {
   rmSync(join(clone, 'node_modules'), { recursive: true, force: true });
   rmSync(join(clone, 'shared/generated'), { recursive: true, force: true });
-  const [gateway, auth, user, client] = await Promise.all([
-    findFreePort(),
-    findFreePort(),
-    findFreePort(),
-    findFreePort(),
-  ]);
+  // The runner binds these only after it has set up its database: ports no connection can take meanwhile.
+  const [gateway, auth, user, client] = (await findPortsToBindLater(4)) as [number, number, number, number];
   devRunner = spawn('bun', ['run', 'dev'], {
     cwd: clone,
     env: {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
-import { findFreePort, isPortOpen, stopChild } from '../stack/processes.ts';
+import { findPortsToBindLater, stopChild } from '../stack/processes.ts';
 import { call } from '../testing/running-system.ts';
 import { watchOutput } from '../testing/watch-output.ts';
 import { REPLICA_PORT_STRIDE } from './dev-plan.ts';
@@ -19,18 +19,11 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** A free base port whose second replica's port (base + 100) is free too. */
-async function freeReplicaPort(): Promise<number> {
-  for (;;) {
-    const port = await findFreePort();
-    if (port + REPLICA_PORT_STRIDE < 65_536 && !(await isPortOpen(port + REPLICA_PORT_STRIDE))) return port;
-  }
-}
-
 describe('bun run dev:roll', () => {
   test('replaces every worker replica one at a time under steady load with zero failed requests', async () => {
-    const ports = { GATEWAY_PORT: await findFreePort(), AUTH_PORT: 0, USER_PORT: 0, CLIENT_PORT: 0 };
-    for (const key of ['AUTH_PORT', 'USER_PORT', 'CLIENT_PORT'] as const) ports[key] = await freeReplicaPort();
+    // Each with its second replica's port (base + 100) free too; only the workers run two.
+    const [GATEWAY_PORT, AUTH_PORT, USER_PORT, CLIENT_PORT] = await findPortsToBindLater(4, [REPLICA_PORT_STRIDE]);
+    const ports = { GATEWAY_PORT, AUTH_PORT, USER_PORT, CLIENT_PORT };
     const env = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',

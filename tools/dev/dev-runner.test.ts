@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
-import { findFreePort, isPortOpen, stopChild } from '../stack/processes.ts';
+import { findPortsToBindLater, isPortOpen, stopChild } from '../stack/processes.ts';
 import { call } from '../testing/running-system.ts';
 import { watchOutput } from '../testing/watch-output.ts';
 
@@ -20,12 +20,8 @@ afterAll(async () => {
 
 describe('bun run dev', () => {
   test('starts the whole system from nothing, serves the walking slice, and stops cleanly on Ctrl-C', async () => {
-    const [gateway, auth, user, client] = await Promise.all([
-      findFreePort(),
-      findFreePort(),
-      findFreePort(),
-      findFreePort(),
-    ]);
+    // The runner binds these only after it has set up its database: ports no connection can take meanwhile.
+    const [gateway, auth, user, client] = (await findPortsToBindLater(4)) as [number, number, number, number];
     runner = spawn('bun', ['run', 'dev'], {
       cwd: REPOSITORY_ROOT,
       env: {

@@ -1,6 +1,6 @@
 // Small helpers for the real servers the dev runner and the test run start themselves.
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -14,6 +14,52 @@ export function findFreePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Ports for processes that bind them only later (a runner that first starts a database, migrates and
+ * seeds). findFreePort's ports come from the kernel's ephemeral range, where any outgoing connection
+ * opened meanwhile can be given one and the process then fails to listen; these are taken below it.
+ * `offsets` are further ports that must be free for each (a second replica at port + 100), and no two
+ * chosen ports come within the largest offset of each other.
+ */
+export async function findPortsToBindLater(count: number, offsets: number[] = []): Promise<number[]> {
+  const spread = Math.max(0, ...offsets);
+  const floor = 10_000;
+  const ceiling = ephemeralPortRangeStart() - spread;
+  const chosen: number[] = [];
+  while (chosen.length < count) {
+    const port = floor + Math.floor(Math.random() * (ceiling - floor));
+    if (chosen.some((other) => Math.abs(other - port) <= spread)) continue;
+    let free = await canListen(port);
+    for (const offset of offsets) free &&= await canListen(port + offset);
+    if (free) chosen.push(port);
+  }
+  return chosen;
+}
+
+/** True when a listener can bind 127.0.0.1:`port` right now (nothing listens there, no socket holds it). */
+export function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The low end of the kernel's ephemeral port range (Linux; 32768 where it cannot be read). A port
+ * below it is never given to an outgoing connection, so one that is free now stays free until the
+ * process meant for it binds it, however many connections open meanwhile.
+ */
+export function ephemeralPortRangeStart(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 1024 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
 }
 
 export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
