@@ -95,12 +95,15 @@ export function connectionDiedUnderStatement(error: unknown): boolean {
 }
 
 /**
- * pg gave up waiting for a statement's answer (DB_QUERY_TIMEOUT, pg's client-side `query_timeout`).
- * The statement may still be running on that connection: whatever is sent on it next waits behind it.
+ * A statement passed DB_QUERY_TIMEOUT and may still be running on its connection (its cancel was not
+ * confirmed in time, shared/cancelling-pg-client.ts, or pg's own query_timeout gave up waiting):
+ * whatever is sent on that connection next would wait behind it. A cancelled one is not: it ended.
  */
 export function statementAbandonedByQueryTimeout(error: unknown): boolean {
   for (const link of links(error)) {
-    if (typeof link.message === 'string' && /Query read timeout/i.test(link.message)) return true;
+    if (typeof link.message === 'string' && /Query read timeout/i.test(link.message)) {
+      return (link as { connectionReusable?: unknown }).connectionReusable !== true;
+    }
   }
   return false;
 }

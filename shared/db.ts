@@ -3,6 +3,7 @@
 // are explicit, its idle-client errors cannot crash the process, and its counters can be observed.
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { cancellingClient } from './cancelling-pg-client.ts';
 import type { ServiceConfig } from './config-schema.ts';
 import { buildPooledDatabaseConfig, judgeRuntimeAddress, type PooledDatabaseConfig } from './db-config.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
@@ -48,7 +49,14 @@ export function resolveRuntimeDatabaseConfig(config: ServiceConfig, logger: Logg
 }
 
 export function openPooledDatabase(config: PooledDatabaseConfig, logger: Logger): PooledDatabase {
-  const pool = new pg.Pool({ connectionString: config.connectionString, ...config.pool });
+  // DB_QUERY_TIMEOUT is enforced by cancelling the statement (cancelling-pg-client.ts), not by pg's
+  // own query_timeout, which would leave it running on the server.
+  const { query_timeout: statementTimeoutMs, ...poolOptions } = config.pool;
+  const pool = new pg.Pool({
+    connectionString: config.connectionString,
+    ...poolOptions,
+    Client: cancellingClient(statementTimeoutMs),
+  });
   // An idle client losing its server (pooler restart, network blip) emits 'error' on the pool;
   // unhandled, that would take the whole process down.
   pool.on('error', (error) => logger.error({ err: error }, 'idle database connection failed'));

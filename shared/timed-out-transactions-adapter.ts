@@ -1,18 +1,18 @@
-// A statement of an interactive transaction that outlives DB_QUERY_TIMEOUT: pg gives up waiting and
-// fails it, but the statement goes on running on that connection (query_timeout is client-side; a
-// paused pooler or a slow plan does not stop because we stopped listening). @prisma/adapter-pg then
-// releases the transaction's client to the pool as healthy, so the next request borrows a connection
-// that is still busy, and its own statement queues behind the old one and times out too: one slow
-// statement becomes a run of failures (shared/transaction-timeout.test.ts shows it).
+// A statement of an interactive transaction that outlives DB_QUERY_TIMEOUT and whose cancel the server
+// did not confirm in time (shared/cancelling-pg-client.ts: a paused pooler, a cut link). It may still
+// be running on that connection, yet @prisma/adapter-pg releases the transaction's client to the pool
+// as healthy, so the next request would borrow a connection that is still busy, queue its own statement
+// behind the old one and time out too: one slow statement would become a run of failures (with pg's
+// own query_timeout, shared/transaction-timeout.test.ts showed it).
 //
 // Outside transactions this does not happen: pg-pool destroys a client whose pool.query failed.
 // Inside, this wrapper closes the connection as soon as one of its statements is abandoned, so what
 // follows on it (Prisma's ROLLBACK) fails at once and pg-pool, seeing it closed, drops it instead of
-// lending it again. The server side ends with the socket: PgBouncer drops a server connection whose
-// client left mid-transaction.
+// lending it again. A statement whose cancel was confirmed has ended: its connection is left to the
+// ROLLBACK and the pool.
 //
-// Hand-written: neither pg nor @prisma/adapter-pg has a setting for it (pg's query_timeout neither
-// cancels the statement nor marks the client; the adapter's commit and rollback release it as healthy).
+// Hand-written: neither pg nor @prisma/adapter-pg has a setting for it (the adapter's commit and
+// rollback release the client as healthy whatever happened on it).
 import type { SqlDriverAdapterFactory, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 import { statementAbandonedByQueryTimeout } from './db-failures.ts';
 

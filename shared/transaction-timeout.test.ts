@@ -1,7 +1,8 @@
 // On the real stack (PostgreSQL behind PgBouncer in transaction mode): a statement of an interactive
-// transaction that outlives DB_QUERY_TIMEOUT. pg gives up on it client-side, but the statement goes on
-// running on that connection; the pooled connection must not go back to the pool while it does, or the
-// next request's statement queues behind it and times out too.
+// transaction that outlives DB_QUERY_TIMEOUT. It is cancelled on the server (cancelling-pg-client.ts)
+// and the transaction ends; the pooled connection must not go back to the pool while anything still
+// runs on it, or the next request's statement queues behind it and times out too (as it did with pg's
+// own query_timeout, before timed-out-transactions-adapter.ts).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { openThroughTestPooler } from '../tools/testing/helpers.ts';
 import { STACK_START_TIMEOUT_MS, useTestStack } from '../tools/testing/test-stack.ts';

@@ -1,0 +1,166 @@
+// DB_QUERY_TIMEOUT on the real stack: PostgreSQL behind its own transaction-mode PgBouncer with a pool
+// of ONE server connection, so any backend beyond it is one a timed-out statement left running. A
+// statement past the timeout is cancelled on the server (shared/cancelling-pg-client.ts): it fails
+// as a 503-class failure, stops running on PostgreSQL, and the next statement gets the pool's one
+// server connection at once, never a second. With pg's own query_timeout the sleep went on running
+// and PgBouncer opened a second server connection beside it.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import pg from 'pg';
+import { type RunningPgBouncer, startPgBouncer } from '../tools/stack/pgbouncer.ts';
+import { createDatabase, dropDatabase } from '../tools/stack/postgres.ts';
+import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../tools/testing/test-stack.ts';
+import { CANCEL_GRACE_MS } from './cancelling-pg-client.ts';
+import { buildPooledDatabaseConfig, openPooledDatabase, type PooledDatabase } from './db.ts';
+import { classifyDatabaseFailure } from './db-failures.ts';
+
+beforeAll(useTestStack, STACK_START_TIMEOUT_MS);
+
+const TIMEOUT_SECONDS = 1;
+/** Longer than the timeout by far: a sleep still running later was not cancelled. */
+const SLEEP = 'SELECT pg_sleep(6)';
+
+let databaseName: string;
+let pooler: RunningPgBouncer;
+let database: PooledDatabase;
+let observer: pg.Client;
+
+beforeAll(async () => {
+  const stack = testStack();
+  databaseName = `${stack.databaseName}_cancel`;
+  await createDatabase(stack.postgres, databaseName);
+  pooler = await startPgBouncer({
+    upstream: stack.postgres,
+    databases: [databaseName],
+    poolMode: 'transaction',
+    poolSize: 1,
+    maxClientConn: 20,
+  });
+  database = openPooledDatabase(
+    buildPooledDatabaseConfig({
+      databaseUrl: pooler.urlFor(databaseName),
+      poolMode: 'transaction',
+      poolSize: 2,
+      poolTimeoutSeconds: 5,
+      queryTimeoutSeconds: TIMEOUT_SECONDS,
+    }),
+    { warn() {}, error() {} },
+  );
+  observer = new pg.Client({ connectionString: stack.postgres.urlFor('postgres') });
+  await observer.connect();
+}, 60_000);
+
+afterAll(async () => {
+  await database?.close();
+  await observer?.end();
+  await pooler?.stop();
+  if (databaseName) await dropDatabase(testStack().postgres, databaseName);
+});
+
+const backends = async () =>
+  (
+    await observer.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
+      [databaseName],
+    )
+  ).rows[0].n as number;
+
+const sleepsRunning = async () =>
+  (
+    await observer.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query = $2",
+      [databaseName, SLEEP],
+    )
+  ).rows[0].n as number;
+
+/** The most backends seen on the database (every 10 ms) while `work` runs. */
+async function peakBackendsDuring(work: () => Promise<void>): Promise<number> {
+  let peak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, await backends());
+      await Bun.sleep(10);
+    }
+  })();
+  try {
+    await work();
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+  return peak;
+}
+
+/** Runs `statement` (which outlives the timeout), then checks what is left of it. */
+async function timesOutAndIsGone(statement: () => Promise<unknown>) {
+  const started = performance.now();
+  const outcome = await statement().then(
+    () => 'answered',
+    (error: unknown) => classifyDatabaseFailure(error),
+  );
+  const took = performance.now() - started;
+  expect(outcome).toBe('unavailable');
+  // Answered at the timeout plus a cancel round trip, well before the grace for a silent server.
+  expect(took).toBeGreaterThan(TIMEOUT_SECONDS * 1000 - 50);
+  expect(took).toBeLessThan(TIMEOUT_SECONDS * 1000 + CANCEL_GRACE_MS / 2);
+  // The statement stopped on PostgreSQL, not when its sleep would have ended.
+  expect(await sleepsRunning()).toBe(0);
+  // The pool's one server connection answers the next statement at once.
+  const next = performance.now();
+  const rows = await database.prisma.$queryRawUnsafe<{ one: number }[]>('SELECT 1 AS one');
+  expect(rows[0]?.one).toBe(1);
+  expect(performance.now() - next).toBeLessThan(500);
+}
+
+describe('a statement past DB_QUERY_TIMEOUT is cancelled on the server', () => {
+  test('a plain statement, three times: never more backends than the pooler’s pool of one', async () => {
+    const peak = await peakBackendsDuring(async () => {
+      for (let attempt = 0; attempt < 3; attempt++)
+        await timesOutAndIsGone(() => database.prisma.$queryRawUnsafe(SLEEP));
+    });
+    expect(peak).toBe(1);
+  }, 20_000);
+
+  test('a statement in an interactive transaction: the transaction ends, nothing keeps running', async () => {
+    const peak = await peakBackendsDuring(async () => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await timesOutAndIsGone(() =>
+          database.prisma.$transaction(async (tx) => tx.$queryRawUnsafe(SLEEP), { timeout: 10_000 }),
+        );
+      }
+    });
+    expect(peak).toBe(1);
+    // No transaction left open on the server either.
+    const { rows } = await observer.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'",
+      [databaseName],
+    );
+    expect(rows[0].n).toBe(0);
+  }, 20_000);
+
+  test('a pooler that stops answering (SIGSTOP): the statement still fails, after the grace, and the pool recovers', async () => {
+    await database.prisma.$queryRawUnsafe('SELECT 1');
+    pooler.signal('SIGSTOP');
+    let resumed = false;
+    try {
+      const started = performance.now();
+      const outcome = await database.prisma.$queryRawUnsafe('SELECT 1').then(
+        () => 'answered',
+        (error: unknown) => classifyDatabaseFailure(error),
+      );
+      const took = performance.now() - started;
+      expect(outcome).toBe('unavailable');
+      expect(took).toBeGreaterThan(TIMEOUT_SECONDS * 1000 + CANCEL_GRACE_MS - 50);
+      expect(took).toBeLessThan(TIMEOUT_SECONDS * 1000 + CANCEL_GRACE_MS + 1_000);
+      pooler.signal('SIGCONT');
+      resumed = true;
+      // The connection that timed out was closed, not lent again: the next statements answer.
+      for (let i = 0; i < 3; i++) {
+        const rows = await database.prisma.$queryRawUnsafe<{ one: number }[]>('SELECT 1 AS one');
+        expect(rows[0]?.one).toBe(1);
+      }
+    } finally {
+      if (!resumed) pooler.signal('SIGCONT');
+    }
+  }, 20_000);
+});
