@@ -39,7 +39,7 @@ describe('buildPooledDatabaseConfig', () => {
       max: 2,
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 10_000,
-      query_timeout: 5_000,
+      statementTimeoutMillis: 5_000,
     });
     expect(config.mode).toBe('transaction');
     expect(config.notes).toEqual([]);

@@ -12,9 +12,10 @@ export const DEFAULT_POOL_SIZE = 2;
 export const DEFAULT_POOL_TIMEOUT_SECONDS = 10;
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 10;
 /**
- * How long one statement may run on a connection before the service gives up on it (pg's client-side
- * `query_timeout`). Without it, a pooler that hangs with the connection open (SIGSTOP, a blackholed
- * link) holds the request, and the connection, for as long as the hang lasts.
+ * How long one statement may run (PgBouncer's queue included) before the service cancels it
+ * (shared/cancelling-pg-client.ts). Without it, a slow statement or a pooler that hangs with the
+ * connection open (SIGSTOP, a blackholed link) holds the request, and the connection, for as long as
+ * that lasts.
  */
 export const DEFAULT_QUERY_TIMEOUT_SECONDS = 5;
 
@@ -41,7 +42,13 @@ export interface PooledDatabaseConfig {
   /** Why the mode was chosen, in words ("port 6543", "DB_POOL_MODE"). */
   modeReason: string;
   /** pg.Pool options: never left at pg's "wait forever" acquire timeout. */
-  pool: { max: number; connectionTimeoutMillis: number; idleTimeoutMillis: number; query_timeout: number };
+  pool: {
+    max: number;
+    connectionTimeoutMillis: number;
+    idleTimeoutMillis: number;
+    /** DB_QUERY_TIMEOUT: statements running longer are cancelled (shared/cancelling-pg-client.ts). */
+    statementTimeoutMillis: number;
+  };
   /** Things the user wrote that were ignored, removed or in conflict, one sentence each. */
   notes: string[];
 }
@@ -135,7 +142,7 @@ export function buildPooledDatabaseConfig(input: PooledDatabaseInput): PooledDat
       max,
       connectionTimeoutMillis: Math.round(timeoutSeconds * 1000),
       idleTimeoutMillis: Math.round(idleSeconds * 1000),
-      query_timeout: Math.round(queryTimeoutSeconds * 1000),
+      statementTimeoutMillis: Math.round(queryTimeoutSeconds * 1000),
     },
     notes,
   };

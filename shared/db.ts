@@ -51,11 +51,11 @@ export function resolveRuntimeDatabaseConfig(config: ServiceConfig, logger: Logg
 export function openPooledDatabase(config: PooledDatabaseConfig, logger: Logger): PooledDatabase {
   // DB_QUERY_TIMEOUT is enforced by cancelling the statement (cancelling-pg-client.ts), not by pg's
   // own query_timeout, which would leave it running on the server.
-  const { query_timeout: statementTimeoutMs, ...poolOptions } = config.pool;
+  const { statementTimeoutMillis, ...poolOptions } = config.pool;
   const pool = new pg.Pool({
     connectionString: config.connectionString,
     ...poolOptions,
-    Client: cancellingClient(statementTimeoutMs),
+    Client: cancellingClient(statementTimeoutMillis),
   });
   // An idle client losing its server (pooler restart, network blip) emits 'error' on the pool;
   // unhandled, that would take the whole process down.
