@@ -7,10 +7,17 @@
 // are work nobody waits for, on the database that is already short of time.
 //
 // This pg Client asks the server to cancel a statement that outlives the timeout (a CancelRequest,
-// which PgBouncer forwards to the server running it). It fails the query once the statement has ended
-// and the cancel has been delivered; the connection is then idle on the server, and closing it or
-// rolling back on it leaves nothing running. When that does not happen within CANCEL_GRACE_MS (a paused
-// pooler, a cut link), the query fails anyway and the connection is marked not reusable, as before.
+// which PgBouncer forwards to the server running it), again every 100 ms while the statement has not
+// ended (PgBouncer drops a cancel for a statement still in its queue). It fails the query once the
+// statement has ended and no cancel is still on its way; the connection is then idle on the server, and
+// closing it or rolling back on it leaves nothing running. When that does not happen within
+// CANCEL_GRACE_MS (a paused pooler, a cut link), the query fails anyway and the connection is marked
+// not reusable, as before.
+//
+// A cancel must not land on a later statement. PostgreSQL ignores one that reaches an idle backend;
+// PgBouncer 1.18 (Debian 12's, what we install) drops one whose statement has ended, keeps the server
+// out of its pool until the cancel has reached PostgreSQL, and only then closes our cancel connection,
+// which is why that close is what is waited for. Older PgBouncers closed it at once.
 //
 // Hand-written: pg has no cancelling timeout, and its `cancel()` neither reports when the cancel went
 // out nor avoids the deprecated `activeQuery` getter. The cancel packet itself is pg's (Connection.cancel).
@@ -18,13 +25,20 @@ import pg from 'pg';
 
 /** How long a timed-out statement may take to end after its cancel was sent, before the connection is given up. */
 export const CANCEL_GRACE_MS = 1_000;
+/**
+ * A cancel that arrives while the statement still waits in PgBouncer's queue is dropped ("cancel
+ * request for idle client"): it is sent again this often until the statement ends or the grace is up.
+ */
+const CANCEL_RETRY_MS = 100;
+/** A cancel connection nobody closes (a paused pooler) is closed after this long. */
+const CANCEL_SOCKET_BACKSTOP_MS = 60_000;
 
 /** The error a statement past DB_QUERY_TIMEOUT fails with; the message is what db-failures.ts matches. */
 export class StatementTimedOut extends Error {
   override name = 'StatementTimedOut';
   constructor(
     readonly timeoutMs: number,
-    /** True when the statement ended (or never started) and its cancel was delivered: nothing runs on the connection. */
+    /** True when the statement ended (or never started) and no cancel for it is still on its way: nothing runs on the connection. */
     readonly connectionReusable: boolean,
   ) {
     super(
@@ -43,11 +57,13 @@ interface ClientInternals {
   port: number;
   processID: number | null;
   secretKey: number | null;
+  pipeline: boolean;
   _queryQueue: unknown[];
+  connectionParameters: { query_timeout?: number };
 }
 
 interface CancelConnection {
-  stream: { destroy(): void };
+  stream: { destroy(): void; unref?(): void };
   on(event: string, listener: (...args: unknown[]) => void): void;
   once(event: string, listener: (...args: unknown[]) => void): void;
   connect(portOrPath: number | string, host?: string): void;
@@ -55,23 +71,36 @@ interface CancelConnection {
 }
 
 /**
- * Sends a CancelRequest for `client`'s running statement on a connection of its own, as the protocol
- * requires; calls `delivered` once the server (or PgBouncer) has taken it and closed that connection.
+ * Sends a CancelRequest for the statement running on the connection with this process id and key,
+ * on a connection of its own as the protocol requires. `closed(delivered)` runs once that connection
+ * has closed: delivered when the request was written and the other side closed it cleanly (PgBouncer
+ * 1.18 does so only after the server has the cancel, and drops one whose statement already ended).
+ * It is never closed from here before that, short of a long backstop: closing it early could let
+ * PgBouncer hand the server connection to another client before PostgreSQL acts on the cancel.
  */
-function sendCancel(client: ClientInternals, graceMs: number, delivered: () => void): void {
-  if (client.processID === null || client.secretKey === null) return;
-  const { processID, secretKey } = client;
+function sendCancel(
+  target: { host: string; port: number; processID: number; secretKey: number },
+  closed: (delivered: boolean) => void,
+): void {
   const connection = new pg.Connection() as unknown as CancelConnection;
-  // A pooler that is down or paused: the grace timer decides; the socket must not outlive it.
-  connection.on('error', () => {});
-  const giveUp = setTimeout(() => connection.stream.destroy(), graceMs);
-  connection.once('connect', () => connection.cancel(processID, secretKey));
-  connection.once('end', () => {
-    clearTimeout(giveUp);
-    delivered();
+  let written = false;
+  let failed = false;
+  connection.on('error', () => {
+    failed = true; // refused, reset: nothing was delivered; the caller's grace timer decides
   });
-  if (client.host.startsWith('/')) connection.connect(`${client.host}/.s.PGSQL.${client.port}`);
-  else connection.connect(client.port, client.host);
+  const backstop = setTimeout(() => connection.stream.destroy(), CANCEL_SOCKET_BACKSTOP_MS);
+  backstop.unref?.();
+  connection.once('connect', () => {
+    connection.cancel(target.processID, target.secretKey);
+    written = true;
+  });
+  connection.once('end', () => {
+    clearTimeout(backstop);
+    closed(written && !failed);
+  });
+  if (target.host.startsWith('/')) connection.connect(`${target.host}/.s.PGSQL.${target.port}`);
+  else connection.connect(target.port, target.host);
+  connection.stream.unref?.(); // a cancel on its way never keeps the process alive
 }
 
 type Callback = (error: Error | undefined, result?: unknown) => void;
@@ -79,47 +108,67 @@ type Callback = (error: Error | undefined, result?: unknown) => void;
 /** A pg Client class (for pg.Pool's `Client` option) whose statements are cancelled after `timeoutMs`. */
 export function cancellingClient(timeoutMs: number, graceMs = CANCEL_GRACE_MS): typeof pg.Client {
   return class CancellingClient extends pg.Client {
+    // biome-ignore lint/suspicious/noExplicitAny: pg's constructor takes a string or a config
+    constructor(config?: any) {
+      super(config);
+      // This class is the timeout: pg's own (a `query_timeout` in the URL) would abandon the statement.
+      (this as unknown as ClientInternals).connectionParameters.query_timeout = 0;
+    }
+
     // biome-ignore lint/suspicious/noExplicitAny: pg's query() takes text, a config or a Submittable, with or without values and callback
     override query(config: any, values?: any, callback?: any): any {
-      // A Submittable (a cursor, a stream) manages itself; no timeout configured: pg as is.
-      if (!timeoutMs || config == null || typeof config.submit === 'function') {
+      const client = this as unknown as ClientInternals;
+      // A Submittable (a cursor, a stream) manages itself; pipelined queries cannot be taken out of
+      // the queue one by one; no timeout configured: pg as is.
+      if (!timeoutMs || config == null || typeof config.submit === 'function' || client.pipeline) {
         return super.query(config, values, callback);
       }
       const done: Callback | undefined = typeof values === 'function' ? values : callback;
       const parameters = typeof values === 'function' ? undefined : values;
-      if (!done) {
+      if (done === undefined) {
         return new Promise((resolve, reject) =>
           this.query(config, parameters, (error: Error | undefined, result: unknown) =>
             error ? reject(error) : resolve(result),
           ),
         );
       }
+      if (typeof done !== 'function') return super.query(config, values, callback); // pg's TypeError
 
       let settled = false;
       let timedOut = false;
       let ended = false;
-      let cancelDelivered = false;
+      let cancelsOpen = 0;
       let grace: ReturnType<typeof setTimeout> | undefined;
+      let retry: ReturnType<typeof setTimeout> | undefined;
       const settle = (error: Error | undefined, result?: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         clearTimeout(grace);
+        clearTimeout(retry);
         done(error, result);
       };
       // After a timeout the caller always gets the error, even when the result won the race with the
-      // cancel: it was given up on, and the pool then closes a connection that is idle on the server.
-      const settleTimedOut = () => {
-        if (ended && cancelDelivered) settle(new StatementTimedOut(timeoutMs, true));
+      // cancel: it was given up on. Reusable once the statement ended and no cancel is still on its way.
+      const settleIfQuiet = () => {
+        if (ended && cancelsOpen === 0) settle(new StatementTimedOut(timeoutMs, true));
+      };
+      const cancelUntilEnded = (target: Parameters<typeof sendCancel>[0]) => {
+        if (settled || ended) return;
+        cancelsOpen++;
+        sendCancel(target, () => {
+          cancelsOpen--;
+          if (ended) settleIfQuiet();
+          else if (!settled) retry = setTimeout(() => cancelUntilEnded(target), CANCEL_RETRY_MS);
+        });
       };
       const query = new pg.Query(config, parameters, (error: Error | undefined, result: unknown) => {
         if (!timedOut) return settle(error, result);
         ended = true;
-        settleTimedOut();
+        settleIfQuiet();
       });
       const timer = setTimeout(() => {
         timedOut = true;
-        const client = this as unknown as ClientInternals;
         const queued = client._queryQueue.indexOf(query);
         if (queued !== -1) {
           // Never sent (the connection was still busy or connecting): nothing to cancel.
@@ -127,13 +176,23 @@ export function cancellingClient(timeoutMs: number, graceMs = CANCEL_GRACE_MS): 
           settle(new StatementTimedOut(timeoutMs, true));
           return;
         }
+        const { host, port, processID, secretKey } = client;
+        if (processID === null || secretKey === null) {
+          settle(new StatementTimedOut(timeoutMs, false));
+          return;
+        }
         grace = setTimeout(() => settle(new StatementTimedOut(timeoutMs, false)), graceMs);
-        sendCancel(client, graceMs, () => {
-          cancelDelivered = true;
-          settleTimedOut();
-        });
+        try {
+          cancelUntilEnded({ host, port, processID, secretKey });
+        } catch {
+          settle(new StatementTimedOut(timeoutMs, false));
+        }
       }, timeoutMs);
-      super.query(query);
+      try {
+        super.query(query);
+      } catch (error) {
+        settle(error as Error);
+      }
       return undefined;
     }
   };

@@ -138,6 +138,25 @@ describe('a statement past DB_QUERY_TIMEOUT is cancelled on the server', () => {
     expect(rows[0].n).toBe(0);
   }, 20_000);
 
+  test('a statement still in PgBouncer’s queue when its time is up is cancelled once it gets the server', async () => {
+    // Another client holds the pool's one server connection past our timeout: our cancel then finds
+    // the statement waiting, not running, and PgBouncer drops it; the cancel is sent again until the
+    // statement, started when the server came free, has ended.
+    const blocker = new pg.Client({ connectionString: pooler.urlFor(databaseName) });
+    await blocker.connect();
+    try {
+      const peak = await peakBackendsDuring(async () => {
+        const holding = blocker.query('SELECT pg_sleep(1.25)');
+        await Bun.sleep(50);
+        await timesOutAndIsGone(() => database.prisma.$queryRawUnsafe(SLEEP));
+        await holding;
+      });
+      expect(peak).toBe(1);
+    } finally {
+      await blocker.end();
+    }
+  }, 20_000);
+
   test('a pooler that stops answering (SIGSTOP): the statement still fails, after the grace, and the pool recovers', async () => {
     await database.prisma.$queryRawUnsafe('SELECT 1');
     pooler.signal('SIGSTOP');
