@@ -72,31 +72,25 @@ interface CancelConnection {
 
 /**
  * Sends a CancelRequest for the statement running on the connection with this process id and key,
- * on a connection of its own as the protocol requires. `closed(delivered)` runs once that connection
- * has closed: delivered when the request was written and the other side closed it cleanly (PgBouncer
- * 1.18 does so only after the server has the cancel, and drops one whose statement already ended).
- * It is never closed from here before that, short of a long backstop: closing it early could let
- * PgBouncer hand the server connection to another client before PostgreSQL acts on the cancel.
+ * on a connection of its own as the protocol requires; `closed` runs once that connection has closed.
+ * PgBouncer 1.18 closes it only after the server has the cancel (and drops one whose statement already
+ * ended); a refused or reset one delivered nothing. Either way no cancel is left on its way. It is
+ * never closed from here before that, short of a long backstop: closing it early could let PgBouncer
+ * hand the server connection to another client before PostgreSQL acts on the cancel.
  */
 function sendCancel(
   target: { host: string; port: number; processID: number; secretKey: number },
-  closed: (delivered: boolean) => void,
+  closed: () => void,
 ): void {
   const connection = new pg.Connection() as unknown as CancelConnection;
-  let written = false;
-  let failed = false;
-  connection.on('error', () => {
-    failed = true; // refused, reset: nothing was delivered; the caller's grace timer decides
-  });
+  // Refused or reset: the 'end' that follows says so; the caller's grace timer decides the rest.
+  connection.on('error', () => {});
   const backstop = setTimeout(() => connection.stream.destroy(), CANCEL_SOCKET_BACKSTOP_MS);
   backstop.unref?.();
-  connection.once('connect', () => {
-    connection.cancel(target.processID, target.secretKey);
-    written = true;
-  });
+  connection.once('connect', () => connection.cancel(target.processID, target.secretKey));
   connection.once('end', () => {
     clearTimeout(backstop);
-    closed(written && !failed);
+    closed();
   });
   if (target.host.startsWith('/')) connection.connect(`${target.host}/.s.PGSQL.${target.port}`);
   else connection.connect(target.port, target.host);
