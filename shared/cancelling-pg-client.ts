@@ -14,10 +14,11 @@
 // CANCEL_GRACE_MS (a paused pooler, a cut link), the query fails anyway and the connection is marked
 // not reusable, as before.
 //
-// A cancel must not land on a later statement. PostgreSQL ignores one that reaches an idle backend;
-// PgBouncer 1.18 (Debian 12's, what we install) drops one whose statement has ended, keeps the server
-// out of its pool until the cancel has reached PostgreSQL, and only then closes our cancel connection,
-// which is why that close is what is waited for. Older PgBouncers closed it at once.
+// A cancel must not land on a later statement. PostgreSQL ignores one that reaches an idle backend.
+// PgBouncer 1.18 and later (Debian 12's 1.18 in tests, 1.24 in compose and deploy) drops one whose
+// statement has ended, keeps the server out of its pool until the cancel has reached PostgreSQL, and
+// only then closes our cancel connection, which is why that close is what is waited for. Older
+// PgBouncers closed it at once.
 //
 // Hand-written: pg has no cancelling timeout, and its `cancel()` neither reports when the cancel went
 // out nor avoids the deprecated `activeQuery` getter. The cancel packet itself is pg's (Connection.cancel).
