@@ -143,7 +143,7 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
       if (discarding) await discarding;
       if (context.upstream) {
         operations.observeProxied(
-          { method: request.method, route: `${context.upstream.path}/*`, status_code: String(response.status) },
+          { method: request.method, route: context.upstream.route, status_code: String(response.status) },
           (performance.now() - context.started) / 1000,
         );
       }

@@ -9,6 +9,9 @@ export interface Upstream {
   name: string;
   /** Requests under /api/v1/<prefix> go to this worker. */
   path: string;
+  /** `path` + `/`, and the metrics' route label `path` + `/*`: built once, not on every request. */
+  below: string;
+  route: string;
   replicas: ReplicaSet;
 }
 
@@ -22,11 +25,15 @@ export function upstreamsFrom(
     const address =
       serviceSetting<string>(config, urlKey(name)) ??
       `http://127.0.0.1:${serviceSetting<number>(config, portKey(name)) ?? registry[name]?.defaultPort}`;
-    return { name, path: `/api/v1/${registry[name]?.pathPrefix}`, replicas: new ReplicaSet(name, address, options) };
+    return upstreamAt(name, `/api/v1/${registry[name]?.pathPrefix}`, new ReplicaSet(name, address, options));
   });
+}
+
+export function upstreamAt(name: string, path: string, replicas: ReplicaSet): Upstream {
+  return { name, path, below: `${path}/`, route: `${path}/*`, replicas };
 }
 
 /** The upstream serving `pathname`, if it is API traffic. */
 export function upstreamFor(upstreams: Upstream[], pathname: string): Upstream | undefined {
-  return upstreams.find((upstream) => pathname === upstream.path || pathname.startsWith(`${upstream.path}/`));
+  return upstreams.find((upstream) => pathname === upstream.path || pathname.startsWith(upstream.below));
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Server } from 'bun';
 import { ReplicaSet } from '../replica-set.ts';
-import type { Upstream } from '../upstreams.ts';
+import { upstreamAt } from '../upstreams.ts';
 import { type AdmissionSettings, admissionStages } from './admission.ts';
 import { forwardStage } from './forward.ts';
 import { type GatewayRequest, runPipeline, type Stage } from './pipeline.ts';
@@ -47,11 +47,7 @@ afterAll(() => origin.stop());
 const pastTheDoor: string[] = [];
 
 function pipelineFor(settings: AdmissionSettings) {
-  const upstream: Upstream = {
-    name: 'client',
-    path: '/api/v1/clients',
-    replicas: new ReplicaSet('client', origin.url),
-  };
+  const upstream = upstreamAt('client', '/api/v1/clients', new ReplicaSet('client', origin.url));
   const admission = admissionStages([upstream], settings);
   const stages: Stage[] = [
     {
