@@ -50,6 +50,7 @@ describe('classifyDatabaseFailure', () => {
     ['08P01', 'SASL authentication failed'],
     ['08006', 'connection failure'],
     ['53300', 'too many connections for role'],
+    ['57014', 'canceling statement due to statement timeout'],
   ])('recognises SQLSTATE %s inside Prisma’s wrapping', (code, message) => {
     expect(classifyDatabaseFailure(prismaWrapped({ kind: 'postgres', code, originalCode: code, message }))).toBe(
       'unavailable',
@@ -89,6 +90,7 @@ describe('connectionDiedUnderStatement', () => {
     expect(connectionDiedUnderStatement(new Error('Query read timeout'))).toBe(false);
     expect(connectionDiedUnderStatement(new Error('timeout exceeded when trying to connect'))).toBe(false);
     expect(connectionDiedUnderStatement(prismaWrapped({ kind: 'postgres', code: '08P01' }))).toBe(false);
+    expect(connectionDiedUnderStatement(prismaWrapped({ kind: 'postgres', code: '57014' }))).toBe(false);
     expect(connectionDiedUnderStatement(prismaWrapped({ kind: 'UniqueConstraintViolation', code: '23505' }))).toBe(
       false,
     );

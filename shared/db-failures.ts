@@ -14,6 +14,13 @@
  */
 const CONNECTION_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
 
+/**
+ * 57014 query_canceled: the server stopped the statement (a role's or database's `statement_timeout`,
+ * as managed platforms set them, or an operator's pg_cancel_backend). The request may succeed later,
+ * so it is a 503 as well, never a 500; not a lost connection, so a read is not sent again for it.
+ */
+const CANCELLED_SQLSTATE = '57014';
+
 /** @prisma/adapter-pg's names for the same situations. */
 const CONNECTION_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'SocketTimeout', 'TooManyConnections']);
 
@@ -69,7 +76,7 @@ export function classifyDatabaseFailure(error: unknown): DatabaseFailure | undef
     if (
       link.code === 'P1001' ||
       link.code === 'P1017' ||
-      (sqlstate && CONNECTION_SQLSTATE.test(sqlstate)) ||
+      (sqlstate && (CONNECTION_SQLSTATE.test(sqlstate) || sqlstate === CANCELLED_SQLSTATE)) ||
       (typeof link.kind === 'string' && CONNECTION_KINDS.has(link.kind)) ||
       CONNECTION_TEXT.test(message)
     ) {

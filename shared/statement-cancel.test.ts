@@ -4,7 +4,7 @@
 // as a 503-class failure, stops running on PostgreSQL, and the next statement gets the pool's one
 // server connection at once, never a second. With pg's own query_timeout the sleep went on running
 // and PgBouncer opened a second server connection beside it.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import pg from 'pg';
 import { type RunningPgBouncer, startPgBouncer } from '../tools/stack/pgbouncer.ts';
 import { createDatabase, dropDatabase } from '../tools/stack/postgres.ts';
@@ -47,7 +47,19 @@ beforeAll(async () => {
   );
   observer = new pg.Client({ connectionString: stack.postgres.urlFor('postgres') });
   await observer.connect();
+  // Prisma's start and the first connections through the pooler, outside any timed statement.
+  await database.prisma.$queryRawUnsafe('SELECT 1');
 }, 60_000);
+
+// A test that failed may have left a sleep on the pool's one server connection; the next must not
+// wait behind it.
+afterEach(async () => {
+  pooler.signal('SIGCONT');
+  await observer.query(
+    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid()",
+    [databaseName],
+  );
+});
 
 afterAll(async () => {
   await database?.close();
@@ -100,9 +112,9 @@ async function timesOutAndIsGone(statement: () => Promise<unknown>) {
   );
   const took = performance.now() - started;
   expect(outcome).toBe('unavailable');
-  // Answered at the timeout plus a cancel round trip, well before the grace for a silent server.
+  // Answered at the timeout plus a cancel round trip, before the grace for a silent server could end.
   expect(took).toBeGreaterThan(TIMEOUT_SECONDS * 1000 - 50);
-  expect(took).toBeLessThan(TIMEOUT_SECONDS * 1000 + CANCEL_GRACE_MS / 2);
+  expect(took).toBeLessThan(TIMEOUT_SECONDS * 1000 + CANCEL_GRACE_MS - 100);
   // The statement stopped on PostgreSQL, not when its sleep would have ended.
   expect(await sleepsRunning()).toBe(0);
   // The pool's one server connection answers the next statement at once.
@@ -122,6 +134,9 @@ describe('a statement past DB_QUERY_TIMEOUT is cancelled on the server', () => {
   }, 20_000);
 
   test('a statement in an interactive transaction: the transaction ends, nothing keeps running', async () => {
+    const serverPid = async () =>
+      (await database.prisma.$queryRawUnsafe<{ pid: number }[]>('SELECT pg_backend_pid() AS pid'))[0]?.pid;
+    const before = await serverPid();
     const peak = await peakBackendsDuring(async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
         await timesOutAndIsGone(() =>
@@ -130,6 +145,9 @@ describe('a statement past DB_QUERY_TIMEOUT is cancelled on the server', () => {
       }
     });
     expect(peak).toBe(1);
+    // The cancelled transaction was rolled back on its connection, not closed under it: PgBouncer kept
+    // its one server connection (a client gone mid-transaction makes it close that one and open another).
+    expect(await serverPid()).toBe(before);
     // No transaction left open on the server either.
     const { rows } = await observer.query(
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'",
@@ -145,17 +163,37 @@ describe('a statement past DB_QUERY_TIMEOUT is cancelled on the server', () => {
     const blocker = new pg.Client({ connectionString: pooler.urlFor(databaseName) });
     await blocker.connect();
     try {
+      let ourStart = 0;
+      let blockerEnd = 0;
       const peak = await peakBackendsDuring(async () => {
-        const holding = blocker.query('SELECT pg_sleep(1.25)');
+        const holding = blocker.query('SELECT pg_sleep(1.25)').then(() => {
+          blockerEnd = performance.now();
+        });
         await Bun.sleep(50);
+        ourStart = performance.now();
         await timesOutAndIsGone(() => database.prisma.$queryRawUnsafe(SLEEP));
         await holding;
       });
       expect(peak).toBe(1);
+      // The case under test happened: ours was still queued behind the blocker when its time was up.
+      expect(blockerEnd - ourStart).toBeGreaterThan(TIMEOUT_SECONDS * 1000);
     } finally {
       await blocker.end();
     }
   }, 20_000);
+
+  test('a statement the server itself cancels (statement_timeout, as managed platforms set per role) is a 503-class failure, not a 500', async () => {
+    const outcome = await database.prisma
+      .$transaction(async (tx) => {
+        await tx.$executeRawUnsafe("SET LOCAL statement_timeout = '200ms'");
+        return tx.$queryRawUnsafe('SELECT pg_sleep(0.9)');
+      })
+      .then(
+        () => 'answered',
+        (error: unknown) => classifyDatabaseFailure(error),
+      );
+    expect(outcome).toBe('unavailable');
+  });
 
   test('a pooler that stops answering (SIGSTOP): the statement still fails, after the grace, and the pool recovers', async () => {
     await database.prisma.$queryRawUnsafe('SELECT 1');

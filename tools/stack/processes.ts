@@ -27,8 +27,16 @@ export async function findPortsToBindLater(count: number, offsets: number[] = []
   const spread = Math.max(0, ...offsets);
   const floor = 10_000;
   const ceiling = ephemeralPortRangeStart() - spread;
+  // Room for `count` ports kept apart by `spread`, with plenty to spare for ports already in use.
+  if (ceiling - floor < 4 * count * (2 * spread + 1)) {
+    throw new Error(
+      `no room below the ephemeral port range (it starts at ${ephemeralPortRangeStart()}) for ${count} ports`,
+    );
+  }
+  // Test files run one after another in one process (bun test), so nothing else picks ports meanwhile.
   const chosen: number[] = [];
-  while (chosen.length < count) {
+  for (let attempt = 0; chosen.length < count; attempt++) {
+    if (attempt >= 1_000) throw new Error(`no ${count} free ports found below ${ceiling + spread} in 1,000 tries`);
     const port = floor + Math.floor(Math.random() * (ceiling - floor));
     if (chosen.some((other) => Math.abs(other - port) <= spread)) continue;
     let free = await canListen(port);
@@ -56,7 +64,7 @@ export function canListen(port: number): Promise<boolean> {
 export function ephemeralPortRangeStart(): number {
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > 1024 ? low : 32_768;
+    return Number.isInteger(low) && low > 0 ? low : 32_768;
   } catch {
     return 32_768;
   }
