@@ -1,22 +1,25 @@
 // The fault suite (issue 12), in `bun test`: the stack of fault-stack.ts under steady creates and
-// reads through the gateway, each fault of faults.ts injected once (2 s, the hangs 4 s) and healed. For every
+// reads through the gateway, each fault of faults.ts injected once (2 s, the hangs 5 s) and healed. For every
 // fault: no 500, no connection dropped without an answer, every 503 with Retry-After, every answer
 // within the stated bound, no acknowledged create lost, every unanswered create accepted when sent
 // again with its Idempotency-Key and never applied twice, recovery on its own within 10 s, and no
 // server connection left busy. `bun run chaos` runs the same faults longer and repeatedly.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import pg from 'pg';
+import { CANCEL_GRACE_MS } from '../../shared/cancelling-pg-client.ts';
 import { FAULT_TABLE_HEADER, faultProblems, faultTableRow } from './fault-report.ts';
 import { FAULT_SETTINGS, type FaultStack, startFaultStack } from './fault-stack.ts';
 import { FAULTS } from './faults.ts';
 import { type FaultReport, runFault } from './run-fault.ts';
 
 /**
- * 2 s per fault; the hangs (a blackholed link, a paused pooler) are held past DB_QUERY_TIMEOUT, so
- * what is checked is the timeouts answering (503s within the bound), not requests outwaiting them.
+ * 2 s per fault; the hangs (a blackholed link, a paused pooler) are held past DB_QUERY_TIMEOUT and the
+ * cancel's grace after it (shared/cancelling-pg-client.ts), so what is checked is the timeouts
+ * answering (503s within the bound), not requests outwaiting them.
  */
 const HANGS = new Set(['proxy-blackhole', 'pgbouncer-paused']);
-const holdFor = (id: string) => (HANGS.has(id) ? (FAULT_SETTINGS.DB_QUERY_TIMEOUT + 1) * 1000 : 2_000);
+const holdFor = (id: string) =>
+  HANGS.has(id) ? FAULT_SETTINGS.DB_QUERY_TIMEOUT * 1000 + CANCEL_GRACE_MS + 1_000 : 2_000;
 
 let stack: FaultStack;
 const reports: FaultReport[] = [];
