@@ -6,7 +6,7 @@
 // of new / old statements per second. No pooler in between: what differs is the client alone.
 import pg from 'pg';
 import { cancellingClient } from '../../shared/cancelling-pg-client.ts';
-import { median } from './gateway-cost.ts';
+import { median } from './median.ts';
 
 const url = process.argv[2] ?? process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const ROUNDS = 8;

@@ -16,6 +16,7 @@ import { startRedis } from '../stack/redis.ts';
 import { startService } from './bench-stack.ts';
 import type { LoadResult } from './load.ts';
 import { runLoad } from './load.ts';
+import { median } from './median.ts';
 import { startNginx } from './peers/nginx.ts';
 import { LIST_PATH, type ScenarioOptions, serviceEnv, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
@@ -59,15 +60,6 @@ async function startProcess(argv: string[], port: number, what: string, env?: Re
 
 const peer = (file: string) => join(REPOSITORY_ROOT, 'tools/bench', file);
 const round = (value: number) => Math.round(value * 100) / 100;
-/** The middle value (the mean of the two middle ones for an even count). */
-export const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
 export function summarise(ratios: number[]): RatioSummary {
   return {
     value: round(median(ratios)),

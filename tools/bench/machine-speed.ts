@@ -5,6 +5,7 @@
 // the same fixed work, timed on the bench process's core (the servers' core whenever it is not driving
 // load, see cpu-pinning.ts), and the spread between the fastest and the slowest sample is reported.
 import { createHash } from 'node:crypto';
+import { median } from './median.ts';
 
 const BLOCK = Buffer.alloc(4096, 7);
 const HASHES_PER_TRY = 2_000;
@@ -42,9 +43,7 @@ export function machineSpeedSampler() {
       if (milliseconds.length < 2) return undefined;
       const first = milliseconds[0] as number;
       const samples = milliseconds.map((ms) => Math.round((first / ms) * 100) / 100);
-      const sorted = [...samples].sort((a, b) => a - b);
-      const median = sorted[Math.floor(sorted.length / 2)] as number;
-      const spreadPercent = Math.round((((sorted.at(-1) as number) - (sorted[0] as number)) / median) * 1000) / 10;
+      const spreadPercent = Math.round(((Math.max(...samples) - Math.min(...samples)) / median(samples)) * 1000) / 10;
       return { samples, spreadPercent };
     },
   };

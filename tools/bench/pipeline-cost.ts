@@ -19,7 +19,7 @@ import { clientListCacheField, parseCanonicalClientListQuery } from '../../share
 import { validateConfig } from '../../shared/env.ts';
 import { accessTokenVerifyRules } from '../../shared/plugins/access-token.ts';
 import { signTestToken, testKeys } from '../testing/helpers.ts';
-import { median } from './gateway-cost.ts';
+import { median } from './median.ts';
 
 const REQUESTS = 50_000;
 const REPEATS = 7;

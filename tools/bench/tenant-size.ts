@@ -11,6 +11,7 @@ import { readClientListPage } from '../../workers/client/client-list-page.ts';
 import type { ClientListQuery } from '../../workers/client/client-repository.ts';
 import type { BenchStack } from './bench-stack.ts';
 import { fetchPatiently } from './load.ts';
+import { median } from './median.ts';
 import { type ScenarioOptions, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
 export const TENANT_TARGET = 2;
@@ -196,5 +197,4 @@ export async function planShape(pool: pg.Pool, query: ClientListQuery): Promise<
   return shape;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const round = (value: number) => Math.round(value * 100) / 100;
