@@ -7,6 +7,7 @@ import pg from 'pg';
 import { applyMigrations } from '../tools/migrations/apply-migrations.ts';
 import { type RunningPgBouncer, startPgBouncer } from '../tools/stack/pgbouncer.ts';
 import { createDatabase, dropDatabase } from '../tools/stack/postgres.ts';
+import { clientBackends, peakWhile } from '../tools/testing/helpers.ts';
 import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../tools/testing/test-stack.ts';
 import { createClientRepository } from '../workers/client/client-repository.ts';
 import { buildPooledDatabaseConfig, openPooledDatabase, type PooledDatabase } from './db.ts';
@@ -71,32 +72,15 @@ afterAll(async () => {
 async function measurePeakServerConnections<T>(work: () => Promise<T>): Promise<{ result: T; peak: number }> {
   const observer = new pg.Client({ connectionString: testStack().postgres.urlFor('postgres') });
   await observer.connect();
-  const count = async () => {
-    const { rows } = await observer.query(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
-      [databaseName],
-    );
-    return rows[0].n as number;
-  };
+  const count = () => clientBackends(observer, databaseName);
   // Start from zero: server connections left by an earlier scenario would inflate the peak.
   for (let waited = 0; (await count()) > 0; waited += 50) {
     if (waited > 10_000) throw new Error('server connections from an earlier scenario never closed');
     await Bun.sleep(50);
   }
-  let peak = 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      peak = Math.max(peak, await count());
-      await Bun.sleep(10);
-    }
-  })();
   try {
-    const result = await work();
-    return { result, peak };
+    return await peakWhile(count, work);
   } finally {
-    sampling = false;
-    await sampler;
     await observer.end();
   }
 }

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import pg from 'pg';
 import { type RunningPgBouncer, startPgBouncer } from '../tools/stack/pgbouncer.ts';
 import { createDatabase, dropDatabase } from '../tools/stack/postgres.ts';
+import { clientBackends, peakWhile } from '../tools/testing/helpers.ts';
 import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../tools/testing/test-stack.ts';
 import { CANCEL_GRACE_MS } from './cancelling-pg-client.ts';
 import { buildPooledDatabaseConfig, openPooledDatabase, type PooledDatabase } from './db.ts';
@@ -68,13 +69,7 @@ afterAll(async () => {
   if (databaseName) await dropDatabase(testStack().postgres, databaseName);
 });
 
-const backends = async () =>
-  (
-    await observer.query(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
-      [databaseName],
-    )
-  ).rows[0].n as number;
+const backends = () => clientBackends(observer, databaseName);
 
 const sleepsRunning = async () =>
   (
@@ -86,21 +81,7 @@ const sleepsRunning = async () =>
 
 /** The most backends seen on the database (every 10 ms) while `work` runs. */
 async function peakBackendsDuring(work: () => Promise<void>): Promise<number> {
-  let peak = 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      peak = Math.max(peak, await backends());
-      await Bun.sleep(10);
-    }
-  })();
-  try {
-    await work();
-  } finally {
-    sampling = false;
-    await sampler;
-  }
-  return peak;
+  return (await peakWhile(backends, work)).peak;
 }
 
 /** Runs `statement` (which outlives the timeout), then checks what is left of it. */

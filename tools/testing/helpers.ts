@@ -145,3 +145,34 @@ export function openThroughTestPooler(
     logger,
   );
 }
+
+/** Client backends PostgreSQL has for `database` right now: what the poolers' server connections add up to. */
+export async function clientBackends(observer: pg.Client, database: string): Promise<number> {
+  const { rows } = await observer.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
+    [database],
+  );
+  return rows[0].n as number;
+}
+
+/** `work`'s result, and the highest value `sample` gave (asked every `everyMs`) while it ran. */
+export async function peakWhile<T>(
+  sample: () => Promise<number>,
+  work: () => Promise<T>,
+  everyMs = 10,
+): Promise<{ result: T; peak: number }> {
+  let peak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, await sample());
+      await Bun.sleep(everyMs);
+    }
+  })();
+  try {
+    return { result: await work(), peak };
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+}
