@@ -92,11 +92,10 @@ export function createClientRepository(prisma: PrismaClient, options: ClientRepo
 }
 
 /**
- * Below the pool's client-side DB_QUERY_TIMEOUT (5 s by default): PostgreSQL itself cancels a build
- * that runs too long, so its connection comes back clean and usable. A client-side timeout alone
- * leaves the statement running on the server: that connection has to be closed
- * (shared/timed-out-transactions-adapter.ts) while the build goes on until it ends by itself
- * (page-marks.test.ts, "a build that fails").
+ * Below the pool's DB_QUERY_TIMEOUT (5 s by default): PostgreSQL itself stops a build that runs too
+ * long, as its own statement timeout, before the pool's cancel (shared/cancelling-pg-client.ts) would
+ * have to, so the build ends the same way whether or not that cancel gets through, and its connection
+ * comes back clean and usable (page-marks.test.ts, "a build that fails").
  */
 export const MARKS_STATEMENT_TIMEOUT_MS = 4_000;
 
