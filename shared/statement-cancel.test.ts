@@ -201,4 +201,45 @@ describe('a statement past DB_QUERY_TIMEOUT is cancelled on the server', () => {
       if (!resumed) pooler.signal('SIGCONT');
     }
   }, 20_000);
+
+  test('a transaction whose statement gets no answer to its cancel (SIGSTOP): its connection is closed, not lent again', async () => {
+    // One pooled connection, so the next statement can only get that one back or a fresh one. Left to
+    // the pool, it would queue behind the abandoned sleep, which runs once the pooler resumes
+    // (shared/timed-out-transactions-adapter.ts closes it instead).
+    const single = openPooledDatabase(
+      buildPooledDatabaseConfig({
+        databaseUrl: pooler.urlFor(databaseName),
+        poolMode: 'transaction',
+        poolSize: 1,
+        poolTimeoutSeconds: 5,
+        queryTimeoutSeconds: TIMEOUT_SECONDS,
+      }),
+      { warn() {}, error() {} },
+    );
+    try {
+      await single.prisma.$queryRawUnsafe('SELECT 1');
+      const outcome = await single.prisma
+        .$transaction(
+          async (tx) => {
+            await tx.$queryRawUnsafe('SELECT 1');
+            pooler.signal('SIGSTOP');
+            return tx.$queryRawUnsafe('SELECT pg_sleep(3)');
+          },
+          { timeout: 10_000 },
+        )
+        .then(
+          () => 'answered',
+          (error: unknown) => classifyDatabaseFailure(error),
+        );
+      pooler.signal('SIGCONT');
+      expect(outcome).toBe('unavailable');
+      const next = performance.now();
+      const rows = await single.prisma.$queryRawUnsafe<{ one: number }[]>('SELECT 1 AS one');
+      expect(rows[0]?.one).toBe(1);
+      expect(performance.now() - next).toBeLessThan(900);
+    } finally {
+      pooler.signal('SIGCONT');
+      await single.close();
+    }
+  }, 20_000);
 });
