@@ -124,6 +124,22 @@ describe('workers', () => {
   });
 });
 
+/**
+ * Starting a second system in this process can stall the event loop past the main gateway's probe
+ * timeout on a slow machine (CI saw it once), and a probe that times out ejects a replica for a
+ * back-off. The tests after it describe the main system at rest, so they start once it is back.
+ */
+async function untilEveryReplicaInRotation(gatewayUrl: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const status = await call(gatewayUrl, 'GET', '/status.json');
+    const instances = (status.body.services as { instances: { state: string }[] }[]).flatMap((s) => s.instances);
+    if (instances.every((instance) => instance.state === 'in rotation')) return;
+    if (Date.now() > deadline) throw new Error(`replicas still out of rotation: ${JSON.stringify(instances)}`);
+    await Bun.sleep(200);
+  }
+}
+
 describe('gateway', () => {
   test('ready only when every worker is ready', async () => {
     const ready = await call(system.gatewayUrl, 'GET', '/health/ready');
@@ -139,6 +155,7 @@ describe('gateway', () => {
       expect(notReady.body.message).toContain('user unreachable');
     } finally {
       await partial.close().catch(() => {});
+      await untilEveryReplicaInRotation(system.gatewayUrl);
     }
   });
 
