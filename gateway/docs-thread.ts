@@ -2,11 +2,14 @@
 // for it and stopped after DOCS_IDLE_MS without one.
 //
 // Why not in the gateway's own app: the reference's browser bundle is a 5 MB string inside
-// @scalar/fastify-api-reference, about 10 MB of the gateway's heap once imported, and a heap that size
-// made every API request measurably dearer: the pages the gateway answers at its edge went from 0.72
-// to 0.75 of a minimal edge's rate with only that import taken out (both servers loaded at once on one
-// core, `tools/bench/edge-pair.ts`). Every garbage collection of the request path's short-lived objects
-// paid for it. A worker thread has a heap of its own, and holds it only while someone reads the docs.
+// @scalar/fastify-api-reference, about 10 MB of JS heap once imported. Off the gateway's thread, an
+// idle gateway holds 79 MB instead of 95 MB and listens in 530 ms instead of 660 ms (two starts
+// each). Requests gain little: a minimal edge server that only imported the reference served 0.93 of
+// the same server without it, both loaded at once (every garbage collection pays for a larger
+// heap); the gateway, whose own heap is larger, served 1.00-1.02 without it of what it served with it
+// (`tools/bench/edge-pair.ts --against`, within that tool's noise). A worker thread has a heap of its
+// own, and holds it only while someone reads the docs.
+
 export interface DocsRequest {
   id: number;
   method: 'GET' | 'HEAD';
