@@ -1,12 +1,26 @@
 // The API reference's thread (docs-thread.ts): the reference's bundle never enters the gateway's own
 // heap, the thread starts on the first request, answers as the reference would, and goes away when idle.
-import { afterEach, describe, expect, test } from 'bun:test';
-import { type DocsThread, docsThread } from './docs-thread.ts';
+import { afterAll, afterEach, describe, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DocsThread, DocsThreadFailure, docsThread } from './docs-thread.ts';
 
 const loadedInThisThread = () => Object.keys(require.cache).filter((path) => path.includes('@scalar/'));
 
 let thread: DocsThread | undefined;
 afterEach(() => thread?.stop());
+
+// Stand-ins for the reference's worker that fail the ways a thread can: each comes up, then on its
+// first request throws, exits, or never answers.
+const stubs = mkdtempSync(join(tmpdir(), 'poolwise-docs-stubs-'));
+afterAll(() => rmSync(stubs, { recursive: true, force: true }));
+function stubWorker(name: string, onRequest: string): string {
+  const path = join(stubs, `${name}.js`);
+  writeFileSync(path, `self.onmessage = () => { ${onRequest} };\nself.postMessage({ ready: true });\n`);
+  return path;
+}
+const request = { method: 'GET', url: '/docs/', headers: {} } as const;
 
 describe('the docs thread', () => {
   test('no module of the gateway loads the reference into its own heap', async () => {
@@ -42,6 +56,7 @@ describe('the docs thread', () => {
       paths.map((url) => (thread as DocsThread).answer({ method: 'GET', url, headers: { host: 'gateway' } })),
     );
     expect(answers.map((answer) => answer.statusCode)).toEqual([301, 200, 404, 301, 200]);
+    expect(thread.starts).toBe(1);
   }, 60_000);
 
   test('stops when idle and starts again on the next request', async () => {
@@ -53,12 +68,38 @@ describe('the docs thread', () => {
     const again = await thread.answer({ method: 'HEAD', url: '/docs/', headers: { host: 'gateway' } });
     expect(again.statusCode).toBe(200);
     expect(again.body.byteLength).toBe(0);
+    expect(thread.starts).toBe(2);
   }, 60_000);
 
   test('a request not answered in time fails, and takes the thread down with it', async () => {
     // Far too short for the reference to load: the first request times out while the thread starts.
     thread = docsThread({ idleMs: 60_000, timeoutMs: 1 });
-    await expect(thread.answer({ method: 'GET', url: '/docs/', headers: {} })).rejects.toThrow(/took over 1 ms/);
+    const failure = await thread.answer(request).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DocsThreadFailure);
+    expect((failure as DocsThreadFailure).timedOut).toBe(true);
     expect(thread.running).toBe(false);
   }, 60_000);
+
+  for (const [how, onRequest, timedOut] of [
+    ['throws', "throw new Error('boom')", false],
+    ['exits without an error', 'process.exit(0)', false],
+    ['never answers', '', true],
+  ] as const) {
+    test(`a thread that ${how} on a request fails it, and the next request gets a fresh thread`, async () => {
+      thread = docsThread({
+        idleMs: 60_000,
+        timeoutMs: 2_000,
+        workerUrl: stubWorker(how.replace(/ /g, '-'), onRequest),
+      });
+      const started = performance.now();
+      const failure = await thread.answer(request).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(DocsThreadFailure);
+      expect((failure as DocsThreadFailure).timedOut).toBe(timedOut);
+      // A crash or an exit is seen at once, not at the timeout.
+      if (!timedOut) expect(performance.now() - started).toBeLessThan(1_500);
+      expect(thread.running).toBe(false);
+      await thread.answer(request).catch(() => undefined);
+      expect(thread.starts).toBe(2);
+    }, 30_000);
+  }
 });

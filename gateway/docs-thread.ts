@@ -21,52 +21,76 @@ export type DocsAnswer =
   | { id: number; statusCode: number; headers: Record<string, unknown>; body: Uint8Array }
   | { id: number; error: string };
 
+/** Why an answer did not come: the thread took too long, or stopped or failed under it. */
+export class DocsThreadFailure extends Error {
+  constructor(
+    message: string,
+    readonly timedOut = false,
+  ) {
+    super(message);
+  }
+}
+
 export interface DocsThread {
   answer(request: Omit<DocsRequest, 'id'>): Promise<Extract<DocsAnswer, { statusCode: number }>>;
-  /** Whether the worker is running now (for tests). */
+  /** Whether a worker is running now, and how many were started so far (for tests). */
   readonly running: boolean;
+  readonly starts: number;
   stop(): void;
 }
 
-export function docsThread(options: { idleMs: number; timeoutMs: number }): DocsThread {
+const DOCS_WORKER = new URL('./docs-worker.ts', import.meta.url).href;
+
+export function docsThread(options: { idleMs: number; timeoutMs: number; workerUrl?: string }): DocsThread {
   let worker: Worker | undefined;
   let ready: Promise<Worker> | undefined;
   let idle: ReturnType<typeof setTimeout> | undefined;
+  let starts = 0;
   let nextId = 0;
   const pending = new Map<number, { resolve: (answer: DocsAnswer) => void; reject: (error: Error) => void }>();
 
-  function stop(reason = 'the docs thread stopped') {
+  function stop(failure = new DocsThreadFailure('the docs thread stopped')) {
     clearTimeout(idle);
     worker?.terminate();
     worker = undefined;
     ready = undefined;
-    for (const waiting of pending.values()) waiting.reject(new Error(reason));
+    for (const waiting of pending.values()) waiting.reject(failure);
     pending.clear();
   }
 
   function start(): Promise<Worker> {
-    const started = new Worker(new URL('./docs-worker.ts', import.meta.url).href);
+    const started = new Worker(options.workerUrl ?? DOCS_WORKER);
     started.unref(); // never what keeps the gateway running
     worker = started;
+    starts++;
     return new Promise<Worker>((resolve, reject) => {
+      const fail = (reason: string) => {
+        const failure = new DocsThreadFailure(reason);
+        reject(failure);
+        if (worker === started) stop(failure);
+      };
       started.addEventListener('message', ({ data }: MessageEvent<DocsAnswer | { ready: true }>) => {
         if ('ready' in data) return resolve(started);
         const waiting = pending.get(data.id);
         pending.delete(data.id);
-        if ('error' in data) waiting?.reject(new Error(data.error));
+        if ('error' in data) waiting?.reject(new DocsThreadFailure(`the docs thread failed: ${data.error}`));
         else waiting?.resolve(data);
       });
-      started.addEventListener('error', (event) => {
-        const message = `the docs thread failed: ${(event as ErrorEvent).message}`;
-        reject(new Error(message));
-        if (worker === started) stop(message);
-      });
+      // Bun's message carries a source excerpt after the first line.
+      started.addEventListener('error', (event) =>
+        fail(`the docs thread failed: ${String((event as ErrorEvent).message).split('\n')[0]}`),
+      );
+      // An exit without an error (process.exit in the thread) sends only this.
+      started.addEventListener('close', () => fail('the docs thread exited'));
     });
   }
 
   return {
     get running() {
       return worker !== undefined;
+    },
+    get starts() {
+      return starts;
     },
     stop: () => stop(),
     async answer(request) {
@@ -75,17 +99,21 @@ export function docsThread(options: { idleMs: number; timeoutMs: number }): Docs
       const id = nextId++;
       const answered = new Promise<DocsAnswer>((resolve, reject) => pending.set(id, { resolve, reject }));
       // Its start counts: a thread that never comes up fails the request as one that never answers.
-      const timer = setTimeout(() => stop(`the docs thread took over ${options.timeoutMs} ms`), options.timeoutMs);
+      const timer = setTimeout(
+        () => stop(new DocsThreadFailure(`the docs thread took over ${options.timeoutMs} ms`, true)),
+        options.timeoutMs,
+      );
       try {
         const running = await Promise.race([ready, answered.then(() => undefined)]);
         running?.postMessage({ ...request, id } satisfies DocsRequest);
         const answer = await answered;
-        if ('error' in answer) throw new Error(answer.error);
+        if ('error' in answer) throw new DocsThreadFailure(answer.error);
         return answer;
       } finally {
         clearTimeout(timer);
         if (pending.size === 0 && worker) {
-          idle = setTimeout(() => stop(), options.idleMs);
+          clearTimeout(idle);
+          idle = setTimeout(() => pending.size === 0 && stop(), options.idleMs);
           idle.unref();
         }
       }

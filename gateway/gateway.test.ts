@@ -303,6 +303,15 @@ describe('the boundary between the pipeline and the operations app', () => {
     expect(response.headers.get('location')).toBe('/docs/');
   });
 
+  test('a path under /docs the API reference does not have is a 404 in the one error shape', async () => {
+    const response = await fetch(`${gatewayUrl}/docs/nothing-here?x=1`);
+    expect(response.status).toBe(404);
+    const body = (await response.json()) as { code: string; message: string; requestId: string };
+    expect(body.code).toBe('NOT_FOUND');
+    expect(body.message).toBe('Route GET /docs/nothing-here not found');
+    expect(body.requestId).toBe(response.headers.get('x-request-id') as string);
+  });
+
   test('encoded characters in API paths are refused before any limit or worker sees them', async () => {
     const response = await call(gatewayUrl, 'POST', '/api/v1/auth/logi%6E', {
       body: { email: 'a@b.c', password: 'p' },

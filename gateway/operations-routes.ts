@@ -4,11 +4,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceConfig } from '../shared/config-schema.ts';
 import { BUDGET_HEADROOM, pooledConnections } from '../shared/connection-budget.ts';
-import { NotReady } from '../shared/http/errors.ts';
+import {
+  NotReady,
+  RouteNotFound,
+  UpstreamBadResponse,
+  UpstreamTimeout,
+  UpstreamUnavailable,
+} from '../shared/http/errors.ts';
 import { createHttpMetrics } from '../shared/plugins/http-metrics.ts';
 import { READINESS_REUSE_MS, reuseRecentResult } from '../shared/recent-result.ts';
 import { replicasKey, serviceSetting } from '../shared/services.ts';
-import { docsThread } from './docs-thread.ts';
+import { DocsThreadFailure, docsThread } from './docs-thread.ts';
 import type { UpstreamObservation } from './pipeline/forward.ts';
 import type { Replica, ReplicaSet } from './replica-set.ts';
 import { statusPageHtml } from './status-page.ts';
@@ -164,15 +170,32 @@ export async function registerOperationsRoutes(app: FastifyInstance, config: Ser
   const docs = docsThread({ idleMs: DOCS_IDLE_MS, timeoutMs: DOCS_TIMEOUT_MS });
   app.addHook('onClose', async () => docs.stop());
   const relayToDocs = async (request: FastifyRequest, reply: FastifyReply) => {
-    const answer = await docs.answer({
-      method: request.method as 'GET' | 'HEAD',
-      url: request.url,
-      headers: request.headers,
-    });
+    let answer: Awaited<ReturnType<typeof docs.answer>>;
+    try {
+      answer = await docs.answer({
+        method: request.method as 'GET' | 'HEAD',
+        url: request.url,
+        headers: request.headers,
+      });
+    } catch (error) {
+      request.log.error({ err: error }, 'the API reference did not answer');
+      throw error instanceof DocsThreadFailure && error.timedOut
+        ? new UpstreamTimeout('docs')
+        : new UpstreamUnavailable('docs');
+    }
+    // Its own 404s and failures in the one error shape, like every other path of this app.
+    if (answer.statusCode === 404) throw new RouteNotFound(request.method, request.url.split('?')[0]);
+    if (answer.statusCode >= 500) {
+      request.log.error({ statusCode: answer.statusCode }, 'the API reference failed');
+      throw new UpstreamBadResponse('docs');
+    }
     for (const [name, value] of Object.entries(answer.headers)) {
       if (value !== undefined && !NOT_PASSED_ON.has(name)) reply.header(name, value);
     }
-    return reply.code(answer.statusCode).send(Buffer.from(answer.body));
+    const { body } = answer;
+    reply.code(answer.statusCode);
+    // The transferred bytes as they are (no copy of the 5 MB bundle); a redirect has none.
+    return body.byteLength ? reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength)) : reply.send();
   };
   app.get('/docs', { ...hidden, logLevel: 'warn' }, relayToDocs);
   app.get('/docs/*', { ...hidden, logLevel: 'warn' }, relayToDocs);
