@@ -71,18 +71,44 @@ describe('runPipeline', () => {
 });
 
 describe('client address', () => {
+  /** A socket address that counts how often it is read (each read is a system call in the gateway). */
+  const socket = (address: string) => {
+    const read = Object.assign(
+      () => {
+        read.reads++;
+        return address;
+      },
+      { reads: 0 },
+    );
+    return read;
+  };
+
   test('with no trusted proxy the socket address is the client, whatever X-Forwarded-For says', () => {
-    expect(clientAddressFrom('203.0.113.9', '198.51.100.1', 0)).toBe('203.0.113.9');
+    expect(clientAddressFrom(socket('203.0.113.9'), '198.51.100.1', 0)).toBe('203.0.113.9');
   });
 
   test('behind N trusted proxies, the Nth entry from the right', () => {
     // client → ingress (10.0.0.2) → gateway; the ingress appended what it saw
-    expect(clientAddressFrom('10.0.0.2', '198.51.100.7', 1)).toBe('198.51.100.7');
+    expect(clientAddressFrom(socket('10.0.0.2'), '198.51.100.7', 1)).toBe('198.51.100.7');
     // a spoofed entry on the left is ignored
-    expect(clientAddressFrom('10.0.0.2', '1.2.3.4, 198.51.100.7', 1)).toBe('198.51.100.7');
-    expect(clientAddressFrom('10.0.0.3', '1.2.3.4, 198.51.100.7, 10.0.0.2', 2)).toBe('198.51.100.7');
+    expect(clientAddressFrom(socket('10.0.0.2'), '1.2.3.4, 198.51.100.7', 1)).toBe('198.51.100.7');
+    expect(clientAddressFrom(socket('10.0.0.3'), '1.2.3.4, 198.51.100.7, 10.0.0.2', 2)).toBe('198.51.100.7');
     // fewer entries than trusted hops: the leftmost there is
-    expect(clientAddressFrom('10.0.0.2', '198.51.100.7', 5)).toBe('198.51.100.7');
+    expect(clientAddressFrom(socket('10.0.0.2'), '198.51.100.7', 5)).toBe('198.51.100.7');
+    // no usable entry: the socket
+    expect(clientAddressFrom(socket('10.0.0.2'), ' , ', 1)).toBe('10.0.0.2');
+    expect(clientAddressFrom(socket('10.0.0.2'), null, 1)).toBe('10.0.0.2');
+  });
+
+  test('the socket address is read only when it is the answer (a system call per read)', () => {
+    const behindProxy = socket('10.0.0.2');
+    clientAddressFrom(behindProxy, '1.2.3.4, 198.51.100.7', 1);
+    clientAddressFrom(behindProxy, '198.51.100.7', 3);
+    expect(behindProxy.reads).toBe(0);
+    const direct = socket('203.0.113.9');
+    clientAddressFrom(direct, '198.51.100.1', 0);
+    clientAddressFrom(direct, null, 1);
+    expect(direct.reads).toBe(2);
   });
 
   test('IPv6 clients share one limit per /64; IPv4 (and IPv4-mapped) per address', () => {
