@@ -59,7 +59,15 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
     for (let i = 0; i < 3; i++) {
       const service = await startService(
         entry,
-        serviceEnv(stack, { DATABASE_URL: url, DB_POOL_MODE: mode, DB_POOL_SIZE: '2' }),
+        serviceEnv(stack, {
+          DATABASE_URL: url,
+          DB_POOL_MODE: mode,
+          DB_POOL_SIZE: '2',
+          // Nine replicas share the servers' one core, so their event loops lag past the 1 s at
+          // which a service sheds with 503 SERVICE_OVERLOADED (a quick run saw 8 such 503s in
+          // scenario 2): that protection is off here, so every 503 is the database's answer.
+          OVERLOAD_EVENT_LOOP_DELAY_MS: '0',
+        }),
       );
       replicas.push({ service, path });
     }
