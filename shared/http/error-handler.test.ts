@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { toCatalogueError } from './error-handler.ts';
-import { AuthEmailTaken } from './errors.ts';
+import { AuthEmailTaken, UpstreamTimeout } from './errors.ts';
 
 describe('toCatalogueError', () => {
   test('unknown failures become a generic 500 that reveals nothing', () => {
@@ -8,6 +8,14 @@ describe('toCatalogueError', () => {
     expect(rendered.statusCode).toBe(500);
     expect(rendered.code).toBe('INTERNAL_ERROR');
     expect(rendered.message).not.toContain('passwordHash');
+  });
+
+  test('a 5xx of the catalogue is answered as it is; a 5xx with a code of its own is not', () => {
+    expect(toCatalogueError(new UpstreamTimeout('docs')).code).toBe('UPSTREAM_TIMEOUT');
+    const foreign = Object.assign(new Error('plugin internals'), { code: 'PLUGIN_BROKE', statusCode: 502 });
+    const rendered = toCatalogueError(foreign);
+    expect(rendered.code).toBe('INTERNAL_ERROR');
+    expect(rendered.message).not.toContain('internals');
   });
 
   test('database capacity failures become retryable 503s', () => {

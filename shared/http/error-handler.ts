@@ -9,6 +9,7 @@ import {
   DbUnavailable,
   InternalError,
   InvalidJson,
+  isCatalogueCode,
   PayloadTooLarge,
   RETRY_AFTER_SECONDS,
   RouteNotFound,
@@ -72,7 +73,8 @@ export function toCatalogueError(error: ErrorLike): FastifyError {
     generic.code = (STATUS_CODES[status] ?? 'BAD_REQUEST').toUpperCase().replace(/[^A-Z]+/g, '_');
     return generic;
   }
-  if (status >= 500 && error.code && RETRY_AFTER_SECONDS[error.code] !== undefined) return error as FastifyError;
+  // Ours, a 5xx included (an upstream's timeout or bad answer); anything else with a 5xx reveals nothing.
+  if (status >= 500 && error.code && isCatalogueCode(error.code)) return error as FastifyError;
   return new InternalError();
 }
 

@@ -1,7 +1,14 @@
 // The one catalogue of error codes. Every error a service answers with is one of these (or a
 // Fastify/plugin error mapped onto one in error-handler.ts), rendered as
 // { statusCode, code, error, message, requestId }.
-import createError from '@fastify/error';
+import createFastifyError from '@fastify/error';
+
+const catalogueCodes = new Set<string>();
+/** @fastify/error's createError, remembering the code: what the catalogue holds is known (isCatalogueCode). */
+function createError<C extends string, SC extends number>(code: C, message: string, statusCode: SC) {
+  catalogueCodes.add(code);
+  return createFastifyError(code, message, statusCode);
+}
 
 export const ValidationFailed = createError('VALIDATION_FAILED', '%s', 400);
 export const InvalidJson = createError('INVALID_JSON', 'The request body is not valid JSON', 400);
@@ -70,3 +77,6 @@ export const RETRY_AFTER_SECONDS: Record<string, number> = {
   SERVICE_OVERLOADED: 1,
   IDEMPOTENCY_KEY_IN_PROGRESS: 1,
 };
+
+/** Whether `code` is one of this catalogue's: such an error may be answered as it is, 5xx included. */
+export const isCatalogueCode = (code: string): boolean => catalogueCodes.has(code);
