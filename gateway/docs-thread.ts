@@ -17,9 +17,16 @@ export interface DocsRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export type DocsAnswer =
-  | { id: number; statusCode: number; headers: Record<string, unknown>; body: Uint8Array }
-  | { id: number; error: string };
+/** What the reference answered to one request. */
+export interface DocsPage {
+  id: number;
+  statusCode: number;
+  headers: Record<string, unknown>;
+  body: Uint8Array;
+}
+
+/** The worker's message for one request: the page, or why inject() threw. */
+export type DocsAnswer = DocsPage | { id: number; error: string };
 
 /** Why an answer did not come: the thread took too long, or stopped or failed under it. */
 export class DocsThreadFailure extends Error {
@@ -32,7 +39,7 @@ export class DocsThreadFailure extends Error {
 }
 
 export interface DocsThread {
-  answer(request: Omit<DocsRequest, 'id'>): Promise<Extract<DocsAnswer, { statusCode: number }>>;
+  answer(request: Omit<DocsRequest, 'id'>): Promise<DocsPage>;
   /** Whether a worker is running now, and how many were started so far (for tests). */
   readonly running: boolean;
   readonly starts: number;
@@ -47,7 +54,7 @@ export function docsThread(options: { idleMs: number; timeoutMs: number; workerU
   let idle: ReturnType<typeof setTimeout> | undefined;
   let starts = 0;
   let nextId = 0;
-  const pending = new Map<number, { resolve: (answer: DocsAnswer) => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (page: DocsPage) => void; reject: (error: Error) => void }>();
 
   function stop(failure = new DocsThreadFailure('the docs thread stopped')) {
     clearTimeout(idle);
@@ -97,7 +104,7 @@ export function docsThread(options: { idleMs: number; timeoutMs: number; workerU
       clearTimeout(idle);
       ready ??= start();
       const id = nextId++;
-      const answered = new Promise<DocsAnswer>((resolve, reject) => pending.set(id, { resolve, reject }));
+      const answered = new Promise<DocsPage>((resolve, reject) => pending.set(id, { resolve, reject }));
       // Its start counts: a thread that never comes up fails the request as one that never answers.
       const timer = setTimeout(
         () => stop(new DocsThreadFailure(`the docs thread took over ${options.timeoutMs} ms`, true)),
@@ -106,9 +113,7 @@ export function docsThread(options: { idleMs: number; timeoutMs: number; workerU
       try {
         const running = await Promise.race([ready, answered.then(() => undefined)]);
         running?.postMessage({ ...request, id } satisfies DocsRequest);
-        const answer = await answered;
-        if ('error' in answer) throw new DocsThreadFailure(answer.error);
-        return answer;
+        return await answered;
       } finally {
         clearTimeout(timer);
         if (pending.size === 0 && worker) {

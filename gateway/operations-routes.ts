@@ -1,32 +1,20 @@
 // The gateway's own health, readiness (which includes every replica of every worker), metrics, the
 // status data the /status page polls, and the interactive API reference at /docs (on its own thread:
-// docs-thread.ts).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// docs-routes.ts).
+import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../shared/config-schema.ts';
 import { BUDGET_HEADROOM, pooledConnections } from '../shared/connection-budget.ts';
-import {
-  NotReady,
-  RouteNotFound,
-  UpstreamBadResponse,
-  UpstreamTimeout,
-  UpstreamUnavailable,
-} from '../shared/http/errors.ts';
+import { NotReady } from '../shared/http/errors.ts';
 import { createHttpMetrics } from '../shared/plugins/http-metrics.ts';
 import { READINESS_REUSE_MS, reuseRecentResult } from '../shared/recent-result.ts';
 import { replicasKey, serviceSetting } from '../shared/services.ts';
-import { DocsThreadFailure, docsThread } from './docs-thread.ts';
+import { registerDocsRoutes } from './docs-routes.ts';
 import type { UpstreamObservation } from './pipeline/forward.ts';
 import type { Replica, ReplicaSet } from './replica-set.ts';
 import { statusPageHtml } from './status-page.ts';
 import type { Upstream } from './upstreams.ts';
 
 const PROBE_TIMEOUT_MS = 2_000;
-/** How long the docs thread stays up after its last request (docs-thread.ts). */
-const DOCS_IDLE_MS = 5 * 60_000;
-/** Its first answer loads the reference's bundle: seconds on a slow machine, never minutes. */
-const DOCS_TIMEOUT_MS = 30_000;
-/** Hop-by-hop headers and ones the reply computes itself (RFC 9110 §7.6.1). */
-const NOT_PASSED_ON = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
 async function fetchJson(url: URL): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
@@ -166,38 +154,6 @@ export async function registerOperationsRoutes(app: FastifyInstance, config: Ser
 
   app.get('/status', hidden, async (_request, reply) => reply.type('text/html; charset=utf-8').send(statusPageHtml()));
 
-  // The reference's own app answers on its thread; its assets are not worth a log line each.
-  const docs = docsThread({ idleMs: DOCS_IDLE_MS, timeoutMs: DOCS_TIMEOUT_MS });
-  app.addHook('onClose', async () => docs.stop());
-  const relayToDocs = async (request: FastifyRequest, reply: FastifyReply) => {
-    let answer: Awaited<ReturnType<typeof docs.answer>>;
-    try {
-      answer = await docs.answer({
-        method: request.method as 'GET' | 'HEAD',
-        url: request.url,
-        headers: request.headers,
-      });
-    } catch (error) {
-      request.log.error({ err: error }, 'the API reference did not answer');
-      throw error instanceof DocsThreadFailure && error.timedOut
-        ? new UpstreamTimeout('docs')
-        : new UpstreamUnavailable('docs');
-    }
-    // Its own 404s and failures in the one error shape, like every other path of this app.
-    if (answer.statusCode === 404) throw new RouteNotFound(request.method, request.url.split('?')[0]);
-    if (answer.statusCode >= 500) {
-      request.log.error({ statusCode: answer.statusCode }, 'the API reference failed');
-      throw new UpstreamBadResponse('docs');
-    }
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (value !== undefined && !NOT_PASSED_ON.has(name)) reply.header(name, value);
-    }
-    const { body } = answer;
-    reply.code(answer.statusCode);
-    // The transferred bytes as they are (no copy of the 5 MB bundle); a redirect has none.
-    return body.byteLength ? reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength)) : reply.send();
-  };
-  app.get('/docs', { ...hidden, logLevel: 'warn' }, relayToDocs);
-  app.get('/docs/*', { ...hidden, logLevel: 'warn' }, relayToDocs);
+  registerDocsRoutes(app, hidden);
   return metrics;
 }

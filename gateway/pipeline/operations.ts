@@ -10,7 +10,7 @@ import { RouteNotFound } from '../../shared/http/errors.ts';
 import { errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
 
 /** Hop-by-hop headers and ones the Response computes itself (RFC 9110 §7.6.1). */
-const NOT_PASSED_ON = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+export const NOT_PASSED_ON = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
 export function operationsStage(operations: FastifyInstance, where: { onPublicPort: boolean }): Stage {
   async function answerOperations(context: GatewayRequest): Promise<Response> {
