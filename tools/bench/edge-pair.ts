@@ -15,15 +15,15 @@
 // `--against DIR` pairs the gateway with the gateway of another checkout instead (for example
 // `git worktree add /tmp/before HEAD~1 && ln -s $PWD/node_modules /tmp/before/`): how a change to the
 // gateway is priced when the machine is too noisy for scenario 5. Run it under the load lock.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
-import { findFreePort, stopChild, waitForPort } from '../stack/processes.ts';
+import { findFreePort } from '../stack/processes.ts';
 import { startRedis } from '../stack/redis.ts';
-import { startBenchStack } from './bench-stack.ts';
+import { startBenchStack, startService } from './bench-stack.ts';
 import { onLoadCore, pinBenchProcess } from './cpu-pinning.ts';
+import { startProcess } from './gateway-cost.ts';
 import { median } from './median.ts';
 import { LIST_PATH, serviceEnv, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
@@ -37,18 +37,7 @@ const CONNECTIONS = 64;
 interface Server {
   name: string;
   url: string;
-  child: ChildProcess;
-}
-
-async function startServer(name: string, argv: (port: number) => string[], env: Record<string, string>) {
-  const port = await findFreePort();
-  const child = spawn('bun', ['--no-env-file', ...argv(port)], {
-    cwd: REPOSITORY_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env, GATEWAY_PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitForPort(port, name, 20_000, child);
-  return { name, url: `http://127.0.0.1:${port}`, child };
+  stop(): Promise<unknown>;
 }
 
 pinBenchProcess();
@@ -57,30 +46,24 @@ const redis = await startRedis();
 const system = await startSystem(stack, { CACHE_ENABLED: 'true', REDIS_URL: redis.url });
 const servers: Server[] = [];
 try {
-  const minimalEdge = (name: string) =>
-    startServer(
-      name,
-      (port) => [
-        join(REPOSITORY_ROOT, 'tools/bench/peers/minimal-edge.ts'),
-        String(port),
-        redis.url,
-        system.client.url,
-      ],
-      { JWT_PUBLIC_KEY: stack.keys.publicKey },
-    );
-  // The bench's gateway settings (bench-stack.ts startService), pages answered at the edge.
-  const gateway = (name: string, root: string) =>
-    startServer(name, () => [join(root, 'gateway/server.ts')], {
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'error',
-      LOG_PRETTY: 'false',
-      RATE_LIMIT_MAX: '10000000',
-      AUTH_RATE_LIMIT_MAX: '1000000',
+  const minimalEdge = async (name: string): Promise<Server> => {
+    const port = await findFreePort();
+    const argv = ['bun', '--no-env-file', join(REPOSITORY_ROOT, 'tools/bench/peers/minimal-edge.ts'), String(port)];
+    const running = await startProcess([...argv, redis.url, system.client.url], port, name, {
+      JWT_PUBLIC_KEY: stack.keys.publicKey,
+    });
+    return { name, ...running };
+  };
+  // Started as the bench starts every service (bench-stack.ts), pages answered at the edge.
+  const gateway = async (name: string, root: string): Promise<Server> => {
+    const running = await startService(join(root, 'gateway/server.ts'), {
       ...serviceEnv(stack, { CACHE_ENABLED: 'true', REDIS_URL: redis.url, EDGE_CACHE_ENABLED: 'true' }),
       AUTH_SERVICE_URL: system.client.url,
       USER_SERVICE_URL: system.client.url,
       CLIENT_SERVICE_URL: system.client.url,
     });
+    return { name, url: running.url, stop: () => running.stop() };
+  };
   const pairs: [Server, Server][] = [];
   const ours = await gateway('gateway', REPOSITORY_ROOT);
   servers.push(ours);
@@ -128,7 +111,7 @@ try {
     );
   }
 } finally {
-  await Promise.allSettled(servers.map((server) => stopChild(server.child, 'SIGTERM', 5_000)));
+  await Promise.allSettled(servers.map((server) => server.stop()));
   await stopAll(system.all);
   await redis.stop();
   await stack.close();

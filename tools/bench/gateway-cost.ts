@@ -40,8 +40,8 @@ const TARGETS = [
 ] as const;
 type Target = (typeof TARGETS)[number];
 
-/** A helper process of this scenario (a peer), stopped with the rest. */
-async function startProcess(argv: string[], port: number, what: string, env?: Record<string, string>) {
+/** A helper process of this scenario (a peer, `argv` listening on `port`), stopped with the rest. */
+export async function startProcess(argv: string[], port: number, what: string, env?: Record<string, string>) {
   const child: ChildProcess = spawn(argv[0] as string, argv.slice(1), {
     cwd: REPOSITORY_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },

@@ -1,7 +1,7 @@
 // One service (a worker's or the gateway's server.ts) as its own process, for the bench and the fault
 // suite: started on a port of its own, and for faults killed and started again on that same port.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { collectOutput, findFreePort, stopChild, waitForPort } from './processes.ts';
 
@@ -21,7 +21,10 @@ export interface ServiceProcess {
 const portKeyOf = (entry: string) =>
   entry.includes('gateway') ? 'GATEWAY_PORT' : `${entry.split('/')[1]?.toUpperCase()}_PORT`;
 
-/** Starts `entry` with exactly `env` (plus PATH and HOME) and waits until its port listens. */
+/**
+ * Starts `entry` (relative to the repository, or absolute: another checkout's) with exactly `env`
+ * (plus PATH and HOME) and waits until its port listens.
+ */
 export async function startServiceProcess(
   entry: string,
   env: Record<string, string>,
@@ -33,7 +36,7 @@ export async function startServiceProcess(
   let child: ChildProcess;
   let output: () => string = () => '';
   const launch = async () => {
-    const started = spawn('bun', ['--no-env-file', join(REPOSITORY_ROOT, entry)], {
+    const started = spawn('bun', ['--no-env-file', resolve(REPOSITORY_ROOT, entry)], {
       cwd: REPOSITORY_ROOT,
       env: {
         PATH: process.env.PATH ?? '',
