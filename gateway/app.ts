@@ -20,7 +20,7 @@ import { type OperationsListener, operationsListenerFor } from './operations-lis
 import { admissionStages } from './pipeline/admission.ts';
 import { apiRouteStage } from './pipeline/api-route.ts';
 import { bodyLimitStage, discardUnreadBody } from './pipeline/body-limit.ts';
-import { clientAddressStage } from './pipeline/client-address.ts';
+import { clientAddressReader } from './pipeline/client-address.ts';
 import { corsStage, parseOrigins } from './pipeline/cors.ts';
 import { edgeCacheStage } from './pipeline/edge-cache.ts';
 import { forwardStage } from './pipeline/forward.ts';
@@ -31,7 +31,7 @@ import { type GatewayRequest, runPipeline, type Stage } from './pipeline/pipelin
 import { rateLimitStage } from './pipeline/rate-limit.ts';
 import { requestIdStage } from './pipeline/request-id.ts';
 import { securityHeadersStage } from './pipeline/security-headers.ts';
-import { tokenCheckStage } from './pipeline/token-check.ts';
+import { accessTokenReader, tokenCheckStage } from './pipeline/token-check.ts';
 import { type Upstream, upstreamsFrom } from './upstreams.ts';
 
 export interface GatewayAppOptions extends Omit<ServiceAppOptions, 'service'> {
@@ -88,25 +88,35 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
         })
       : undefined;
 
+  // Who is calling, worked out once per request by whichever stage asks first.
+  const clientAddressOf = clientAddressReader(config.TRUST_PROXY_HOPS ?? 0);
+  const accessTokenOf = accessTokenReader({
+    publicKey: options.keys.publicKey,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  });
+
   // The public path, in order. API-wide concerns belong here as stages. Headers every answer needs
   // (security, CORS) come from stages placed before anything that can answer.
   const stages: Stage[] = [
     requestIdStage,
     securityHeadersStage({ production: config.NODE_ENV === 'production' }),
     corsStage(parseOrigins(config.CORS_ORIGINS)),
-    clientAddressStage(config.TRUST_PROXY_HOPS ?? 0),
     livenessStage,
-    rateLimitStage({
-      max: config.RATE_LIMIT_MAX,
-      credentialMax: config.AUTH_RATE_LIMIT_MAX,
-      windowSeconds: config.RATE_LIMIT_WINDOW,
-      gatewayReplicas: serviceSetting<number>(config, replicasKey('gateway')) ?? 1,
-    }),
+    rateLimitStage(
+      {
+        max: config.RATE_LIMIT_MAX,
+        credentialMax: config.AUTH_RATE_LIMIT_MAX,
+        windowSeconds: config.RATE_LIMIT_WINDOW,
+        gatewayReplicas: serviceSetting<number>(config, replicasKey('gateway')) ?? 1,
+      },
+      { clientAddressOf, accessTokenOf },
+    ),
     overloadStage(isOverloaded),
     apiRouteStage(upstreams),
     ...(admission ? [admission.door] : []),
-    operationsStage(operations, { onPublicPort: operationsListener === undefined }),
-    tokenCheckStage({ publicKey: options.keys.publicKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+    operationsStage(operations, { onPublicPort: operationsListener === undefined, clientAddressOf }),
+    tokenCheckStage(accessTokenOf),
     ...(edgeCache ? [edgeCacheStage(edgeCache)] : []),
     bodyLimitStage,
     ...(admission ? [admission.gate] : []),

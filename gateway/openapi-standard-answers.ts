@@ -4,7 +4,7 @@
 // - 400 VALIDATION_FAILED: percent-encoded paths (gateway/pipeline/api-route.ts) and bad parameters;
 // - 401: a missing, invalid or revoked token (gateway/pipeline/token-check.ts, the workers' check);
 // - 413, 415: where a body is taken (pipeline/body-limit.ts, shared/http/body-limit.ts, JSON only);
-// - 429 + Retry-After: the gateway's per-address limit on every API request (pipeline/rate-limit.ts);
+// - 429 + Retry-After: the gateway's limit per account or address on every API request (pipeline/rate-limit.ts);
 // - 502, 504, and 503 + Retry-After: the hop to the worker (pipeline/forward.ts), an overloaded or
 //   closing process, and the database: every API route reads or writes it, so its pool timeout
 //   (DB_POOL_TIMEOUT) and outage (DB_UNAVAILABLE) can answer any of them;

@@ -1,15 +1,17 @@
-// Stage: who the client is. Behind TRUST_PROXY_HOPS proxies (an ingress, a cloud load balancer) the
-// socket address is the last proxy's, so the client is read from X-Forwarded-For, counting that many
-// entries from the right; entries further left are whatever the client wrote and are not trusted.
-import { addressLimitKey } from '../../shared/http/address-key.ts';
-import type { Stage } from './pipeline.ts';
+// Who the client is, by address. Behind TRUST_PROXY_HOPS proxies (an ingress, a cloud load balancer)
+// the socket address is the last proxy's, so the client is read from X-Forwarded-For, counting that
+// many entries from the right; entries further left are whatever the client wrote and are not trusted.
+//
+// Read on demand, not by a stage of its own: reading the socket's address costs a getpeername system
+// call per request (`server.requestIP`; `strace -c` showed one for every request), and a request that
+// carries a valid access token is limited by its account (rate-limit.ts), so a page answered at the
+// edge never needs it. Forwarding reads the socket anyway, for the chain it passes on (forward.ts).
+import type { GatewayRequest } from './pipeline.ts';
 
 /**
  * The client address given the socket address, the X-Forwarded-For chain and the trusted hop count.
  * The socket address is asked for only when it is the answer: behind a trusted proxy that sent
- * X-Forwarded-For it never is (the socket is the proxy's), and reading it costs a getpeername system
- * call per request (`server.requestIP`; `strace -c` showed one for every request). Forwarding reads
- * it anyway, for the chain it passes on (forward.ts), so this saves it where the gateway answers itself.
+ * X-Forwarded-For it never is (the socket is the proxy's).
  */
 export function clientAddressFrom(
   socketAddress: () => string,
@@ -27,23 +29,22 @@ export function clientAddressFrom(
   return entries[Math.max(0, entries.length - trustedHops)] as string;
 }
 
-export function clientAddressStage(trustedHops: number): Stage {
-  return {
-    name: 'client-address',
-    handle(context) {
-      const socketAddress = () => {
-        // Read once: forward.ts reuses it.
-        context.socketAddress ??= context.server.requestIP(context.request)?.address ?? 'unknown';
-        return context.socketAddress;
-      };
-      context.clientAddress = clientAddressFrom(
-        socketAddress,
-        trustedHops > 0 ? context.request.headers.get('x-forwarded-for') : null,
-        trustedHops,
-      );
-      // IPv6 clients count per /64 (shared/http/address-key.ts).
-      context.clientKey = addressLimitKey(context.clientAddress);
-      return undefined;
-    },
+/** The socket's peer, read at most once per request (forward.ts reuses it). */
+export function socketAddressOf(context: GatewayRequest): string {
+  context.socketAddress ??= context.server.requestIP(context.request)?.address ?? 'unknown';
+  return context.socketAddress;
+}
+
+export type ClientAddressOf = (context: GatewayRequest) => string;
+
+/** The client's address for a request, worked out on first use and kept on the request. */
+export function clientAddressReader(trustedHops: number): ClientAddressOf {
+  return (context) => {
+    context.clientAddress ??= clientAddressFrom(
+      () => socketAddressOf(context),
+      trustedHops > 0 ? context.request.headers.get('x-forwarded-for') : null,
+      trustedHops,
+    );
+    return context.clientAddress;
   };
 }

@@ -15,6 +15,7 @@ import {
 } from '../../shared/http/errors.ts';
 import type { Replica } from '../replica-set.ts';
 import type { Upstream } from '../upstreams.ts';
+import { socketAddressOf } from './client-address.ts';
 import { errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and ones fetch computes itself never cross the proxy. */
@@ -58,7 +59,7 @@ function upstreamHeaders(context: GatewayRequest): Headers {
   }
   for (const name of HOP_BY_HOP) headers.delete(name);
   const priorFor = request.headers.get('x-forwarded-for');
-  const socketAddress = context.socketAddress ?? context.server.requestIP(request)?.address ?? 'unknown';
+  const socketAddress = socketAddressOf(context);
   headers.set('x-forwarded-for', priorFor ? `${priorFor}, ${socketAddress}` : socketAddress);
   headers.set('x-forwarded-proto', context.url.protocol.replace(':', ''));
   headers.set('x-forwarded-host', request.headers.get('host') ?? '');

@@ -7,12 +7,16 @@
 // answers every such path 404 itself: readiness, metrics, status, docs and OpenAPI are internal.
 import type { FastifyInstance } from 'fastify';
 import { RouteNotFound } from '../../shared/http/errors.ts';
+import type { ClientAddressOf } from './client-address.ts';
 import { errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
 
 /** Hop-by-hop headers and ones the Response computes itself (RFC 9110 §7.6.1). */
 export const NOT_PASSED_ON = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
-export function operationsStage(operations: FastifyInstance, where: { onPublicPort: boolean }): Stage {
+export function operationsStage(
+  operations: FastifyInstance,
+  where: { onPublicPort: boolean; clientAddressOf: ClientAddressOf },
+): Stage {
   async function answerOperations(context: GatewayRequest): Promise<Response> {
     if (!where.onPublicPort) {
       return errorResponse(new RouteNotFound(context.request.method, context.url.pathname), context.requestId);
@@ -25,7 +29,7 @@ export function operationsStage(operations: FastifyInstance, where: { onPublicPo
       method: request.method as 'GET',
       url: context.url.pathname + context.url.search,
       headers,
-      remoteAddress: context.clientAddress,
+      remoteAddress: where.clientAddressOf(context),
       ...(hasBody ? { payload: Buffer.from(await request.arrayBuffer()) } : {}),
     });
     const responseHeaders = new Headers();

@@ -21,15 +21,15 @@ export interface GatewayRequest {
   started: number;
   /** Set by request-id.ts. */
   requestId: string;
-  /** Set by client-address.ts: the socket's peer (read once: requestIP is not free), the client's address after the trusted proxies, and its limit key. */
+  /** Kept by client-address.ts when first asked: the socket's peer (requestIP is not free) and the client's address after the trusted proxies. */
   socketAddress?: string;
-  clientAddress: string;
-  clientKey: string;
+  clientAddress?: string;
   /** Set by api-route.ts when the path is API traffic. */
   upstream?: Upstream;
   /** Set by body-limit.ts for a body of undeclared length (chunked): the body as forwarded, counted on its way. */
   countedBody?: CountedBody;
-  /** Set by token-check.ts: the verified token's subject and session id. */
+  /** Kept by token-check.ts's reader when first asked: the access token's verdict and, when valid, its subject and session id. */
+  accessToken?: 'valid' | 'invalid' | 'missing';
   subject?: string;
   sessionId?: string;
   /** Set by runPipeline before each stage: the standing headers of the stages that ran before it. */

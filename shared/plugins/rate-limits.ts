@@ -2,8 +2,9 @@
 // error shape (429 RATE_LIMITED + Retry-After): @fastify/rate-limit's own body has no `code`, so its
 // errors come from our catalogue instead. Login is not limited per account (anyone could lock an
 // account by naming it): its failures back off per account and address (workers/auth/login-backoff.ts).
-// Per-address limits are the gateway's (gateway/pipeline/rate-limit.ts). Counters live in process
-// memory: with several replicas each counts on its own (see README).
+// The limits on every route (per account with a valid token, else per address) are the gateway's
+// (gateway/pipeline/rate-limit.ts). Counters live in process memory: with several replicas each
+// counts on its own (see README).
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
