@@ -50,7 +50,9 @@ export function corsStage(allowedOrigins: ReadonlySet<string>): Stage {
     finish(context, response) {
       // Whether an answer carries Allow-Origin depends on Origin, so every answer varies by it
       // (a shared cache must not hand one origin's answer to another).
-      if (!/\borigin\b/i.test(response.headers.get('vary') ?? '')) response.headers.append('vary', 'Origin');
+      const vary = response.headers.get('vary');
+      // Most answers carry exactly the standing header: no pattern to run for them.
+      if (vary !== 'Origin' && !/\borigin\b/i.test(vary ?? '')) response.headers.append('vary', 'Origin');
       const origin = context.request.headers.get('origin');
       if (!origin || !allowedOrigins.has(origin)) return;
       response.headers.set('access-control-allow-origin', origin);

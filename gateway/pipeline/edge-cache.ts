@@ -63,7 +63,7 @@ async function answerFromCache(
   const body = await readListFromCache(cache, context.request, context.url, session);
   if (!body) return undefined;
   return answerWithStandingHeaders(context, JSON.stringify(body), {
-    headers: { 'content-type': JSON_CONTENT_TYPE, 'x-cache': 'hit', 'x-request-id': context.requestId },
+    headers: { 'content-type': JSON_CONTENT_TYPE, 'x-cache': 'hit' },
   });
 }
 

@@ -5,6 +5,7 @@ import { clientAddressFrom } from './client-address.ts';
 import { decodesStrictly } from './edge-cache.ts';
 import { answerWithStandingHeaders, type GatewayRequest, runPipeline, type Stage } from './pipeline.ts';
 import { shareOf } from './rate-limit.ts';
+import { requestIdStage } from './request-id.ts';
 
 const context = () =>
   ({ request: new Request('http://gateway/x'), url: new URL('http://gateway/x') }) as GatewayRequest;
@@ -63,6 +64,21 @@ describe('runPipeline', () => {
     const plain = await runPipeline(stages(false), context());
     expect(plain.headers.get('x-a')).toBeNull(); // finish adds them for a plain answer (see security-headers.ts)
     expect(told).toEqual([false, false]);
+  });
+
+  test("every answer carries the request's id once, whether built on the standing headers or not", async () => {
+    for (const prepare of [true, false]) {
+      const request = new Request('http://gateway/x', { headers: { 'x-request-id': 'caller-42' } });
+      const answering: Stage = {
+        name: 'answer',
+        handle: (context) => (prepare ? answerWithStandingHeaders(context, '{}', { headers: {} }) : new Response('{}')),
+      };
+      const response = await runPipeline([requestIdStage, answering], {
+        request,
+        url: new URL(request.url),
+      } as GatewayRequest);
+      expect(response.headers.get('x-request-id')).toBe('caller-42');
+    }
   });
 
   test('a pipeline in which nothing answers is a programming error, not a hang', async () => {

@@ -68,8 +68,9 @@ function standingHeadersBefore(stages: readonly Stage[]): Headers[] {
 }
 
 /**
- * The answering stage's Response, built on the standing headers of the stages before it; a header of
- * `init` replaces a standing one of the same name, as a page stating its own policy keeps it.
+ * The answering stage's Response, built on the standing headers of the stages before it and the
+ * request's id; a header of `init` replaces a standing one of the same name, as a page stating its own
+ * policy keeps it.
  */
 export function answerWithStandingHeaders(
   context: GatewayRequest,
@@ -78,6 +79,7 @@ export function answerWithStandingHeaders(
 ): Response {
   const headers = new Headers(context.standingHeaders);
   for (const name in init.headers) headers.set(name, init.headers[name] as string);
+  headers.set('x-request-id', context.requestId);
   const response = new Response(body, { status: init.status, headers });
   context.preparedAnswer = response;
   return response;

@@ -15,11 +15,10 @@
 // cache (no shared counter to lose). A client pinned to one gateway gets only that share.
 import { addressLimitKey } from '../../shared/http/address-key.ts';
 import { RateLimited } from '../../shared/http/errors.ts';
-import { CREDENTIAL_ROUTES } from '../../shared/plugins/rate-limits.ts';
 import type { ClientAddressOf } from './client-address.ts';
 import { FixedWindowLimiter } from './fixed-window-limiter.ts';
 import { errorResponse, type Stage } from './pipeline.ts';
-import type { AccessTokenOf } from './token-check.ts';
+import { type AccessTokenOf, isCredentialRoute } from './token-check.ts';
 
 export interface RateLimitSettings {
   max: number;
@@ -33,8 +32,6 @@ export interface Callers {
   clientAddressOf: ClientAddressOf;
   accessTokenOf: AccessTokenOf;
 }
-
-const CREDENTIAL_PATHS = new Set<string>(CREDENTIAL_ROUTES);
 
 /** This gateway's share of a limit enforced across `gateways` gateways. */
 export const shareOf = (max: number, gateways: number) => Math.max(1, Math.ceil(max / gateways));
@@ -51,7 +48,7 @@ export function rateLimitStage(settings: RateLimitSettings, callers: Callers): S
     name: 'rate-limit',
     handle(context) {
       let limited: { retryAfterSeconds: number } | undefined;
-      if (context.request.method === 'POST' && CREDENTIAL_PATHS.has(context.url.pathname)) {
+      if (isCredentialRoute(context)) {
         const key = addressKey(context);
         limited = credential.take(key) ?? perAddress.take(key);
       } else if (callers.accessTokenOf(context) === 'valid') {

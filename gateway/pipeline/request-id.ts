@@ -11,7 +11,8 @@ export const requestIdStage: Stage = {
     context.requestId = incoming && ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     return undefined;
   },
-  finish(context, response) {
-    response.headers.set('x-request-id', context.requestId);
+  finish(context, response, prepared) {
+    // An answer built by answerWithStandingHeaders carries it already (pipeline.ts).
+    if (!prepared) response.headers.set('x-request-id', context.requestId);
   },
 };

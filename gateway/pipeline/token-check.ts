@@ -12,7 +12,11 @@ import { accessTokenVerifyRules } from '../../shared/plugins/access-token.ts';
 import { CREDENTIAL_ROUTES } from '../../shared/plugins/rate-limits.ts';
 import { errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
 
-const PUBLIC_ROUTES = new Set(CREDENTIAL_ROUTES.map((path) => `POST ${path}`));
+const CREDENTIAL_PATHS = new Set<string>(CREDENTIAL_ROUTES);
+
+/** Register, login or refresh: public, and limited per address (rate-limit.ts). No string built to ask. */
+export const isCredentialRoute = (context: GatewayRequest) =>
+  context.request.method === 'POST' && CREDENTIAL_PATHS.has(context.url.pathname);
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 export type AccessTokenVerdict = 'valid' | 'invalid' | 'missing';
@@ -47,7 +51,7 @@ export function tokenCheckStage(accessTokenOf: AccessTokenOf): Stage {
   return {
     name: 'token-check',
     handle(context) {
-      if (PUBLIC_ROUTES.has(`${context.request.method} ${context.url.pathname}`)) return undefined;
+      if (isCredentialRoute(context)) return undefined;
       const verdict = accessTokenOf(context);
       if (verdict === 'missing') return errorResponse(new AuthRequired(), context.requestId);
       if (verdict === 'invalid') return errorResponse(new AuthTokenInvalid(), context.requestId);
