@@ -103,6 +103,8 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
     securityHeadersStage({ production: config.NODE_ENV === 'production' }),
     corsStage(parseOrigins(config.CORS_ORIGINS)),
     livenessStage,
+    // A lagging process refuses before anything else costs it work (the rate limit checks a token).
+    overloadStage(isOverloaded),
     rateLimitStage(
       {
         max: config.RATE_LIMIT_MAX,
@@ -112,7 +114,6 @@ export async function buildApp(options: GatewayAppOptions): Promise<GatewayApp> 
       },
       { clientAddressOf, accessTokenOf },
     ),
-    overloadStage(isOverloaded),
     apiRouteStage(upstreams),
     ...(admission ? [admission.door] : []),
     operationsStage(operations, { onPublicPort: operationsListener === undefined, clientAddressOf }),

@@ -68,9 +68,10 @@ export const STANDARD_RESPONSES = {
   ]),
   PayloadTooLarge: errorAnswer('The body is larger than 1 MiB', ['PAYLOAD_TOO_LARGE']),
   UnsupportedMediaType: errorAnswer('The body is not application/json', ['UNSUPPORTED_MEDIA_TYPE']),
-  TooManyRequests: errorAnswer('Too many requests from this address (or for this account): wait Retry-After', [
-    'RATE_LIMITED',
-  ]),
+  TooManyRequests: errorAnswer(
+    'Too many requests for this account (a valid token) or from this address: wait Retry-After',
+    ['RATE_LIMITED'],
+  ),
   BadGateway: errorAnswer('The worker broke the connection before answering; the request may have been applied', [
     'UPSTREAM_BAD_RESPONSE',
   ]),

@@ -4,7 +4,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'bun';
+import { type Cache, cacheGroups, createCache } from '../shared/cache.ts';
+import { clientListCacheField, parseCanonicalClientListQuery } from '../shared/client-list-query.ts';
 import { validateConfig } from '../shared/env.ts';
+import { type RunningRedis, startRedis } from '../tools/stack/redis.ts';
 import { signTestToken, testKeys } from '../tools/testing/helpers.ts';
 import { call } from '../tools/testing/running-system.ts';
 import { buildApp, type GatewayApp } from './app.ts';
@@ -18,7 +21,7 @@ const origin = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => Response
 const originUrl = `http://127.0.0.1:${origin.port}`;
 
 /** The gateway's settings for these tests: small limits, every worker the stand-in. */
-const gatewayConfig = (trustedHops: number) =>
+const gatewayConfig = (trustedHops: number, more: Record<string, string> = {}) =>
   validateConfig('gateway', {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -28,6 +31,7 @@ const gatewayConfig = (trustedHops: number) =>
     TRUST_PROXY_HOPS: String(trustedHops),
     RATE_LIMIT_MAX: String(LIMIT),
     AUTH_RATE_LIMIT_MAX: String(CREDENTIAL_LIMIT),
+    ...more,
   });
 
 let gateway: ListeningGateway;
@@ -79,17 +83,18 @@ describe('rate limit per caller', () => {
     ]);
   });
 
-  test('forged and expired tokens are counted against the address, not the account they name', async () => {
+  test('forged, expired and foreign tokens are counted against the address, not the account they name', async () => {
     const address = '198.51.100.30';
     const subject = randomUUID();
     const forged = `${signTestToken({ sub: subject }).slice(0, -4)}AAAA`;
     const expired = signTestToken({ sub: subject }, { expiresIn: 1, clockTimestamp: Date.now() - 60_000 });
+    const otherAudience = signTestToken({ sub: subject }, { aud: 'another-api' });
     expect(
       await statuses([
         () => listFrom(address, forged),
         () => listFrom(address, expired),
+        () => listFrom(address, otherAudience),
         () => listFrom(address, forged),
-        () => listFrom(address, expired),
       ]),
     ).toEqual([401, 401, 401, 429]);
     // The account they named is untouched: its real token still has its whole limit.
@@ -151,6 +156,61 @@ describe('the socket address is read only for callers without a valid token', ()
     const answer = await app.handle(request(token), server);
     expect(answer.status).toBe(429);
     expect(reads.count).toBe(0);
+  });
+
+  test('a page answered at the edge (real Redis): no address read', async () => {
+    let redis: RunningRedis | undefined;
+    let edgeApp: GatewayApp | undefined;
+    let filler: Cache | undefined;
+    try {
+      redis = await startRedis();
+      edgeApp = await buildApp({
+        config: gatewayConfig(0, {
+          REDIS_URL: redis.url,
+          CACHE_ENABLED: 'true',
+          EDGE_CACHE_ENABLED: 'true',
+          RATE_LIMIT_MAX: '1000',
+        }),
+        keys: { publicKey: testKeys.publicKey },
+      });
+      // What the client worker would have stored: the session's standing and one page.
+      const owner = { id: randomUUID(), sessionId: randomUUID() };
+      filler = createCache({ redisUrl: redis.url, enabled: true, ttlSeconds: 60, timeoutMs: 500, logger: console });
+      const params = parseCanonicalClientListQuery(new URLSearchParams('page=1&limit=20'));
+      if (!params) throw new Error('the page query is not canonical');
+      const entries = [
+        { group: cacheGroups.sessionStanding(owner.id), field: owner.sessionId, value: true },
+        {
+          group: cacheGroups.clientLists(owner.id),
+          field: clientListCacheField(params),
+          value: { rows: [], total: 0 },
+        },
+      ];
+      for (const { group, field, value } of entries) {
+        // A miss is stored after it is answered, and not at all before the connection is up: until Redis has it.
+        for (let i = 0; i < 100 && (await filler.peek(group, field)) === undefined; i++) {
+          await filler.readThrough(group, field, async () => value);
+          await Bun.sleep(10);
+        }
+      }
+      const token = signTestToken({ sub: owner.id, sid: owner.sessionId });
+      const page = () =>
+        new Request('http://gateway/api/v1/clients?page=1&limit=20', { headers: { authorization: `Bearer ${token}` } });
+      // The gateway's own Redis connection opens on its first use: until then pages are forwarded.
+      for (let i = 0; i < 50; i++) {
+        if ((await edgeApp.handle(page(), countingServer().server)).headers.get('x-cache') === 'hit') break;
+        await Bun.sleep(20);
+      }
+      const { reads, server } = countingServer();
+      const answer = await edgeApp.handle(page(), server);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-cache')).toBe('hit');
+      expect(reads.count).toBe(0);
+    } finally {
+      await filler?.close();
+      await edgeApp?.close();
+      await redis?.stop();
+    }
   });
 
   test('no token or a forged one: the address is read, once', async () => {

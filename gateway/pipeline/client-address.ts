@@ -37,7 +37,7 @@ export function socketAddressOf(context: GatewayRequest): string {
 
 export type ClientAddressOf = (context: GatewayRequest) => string;
 
-/** The client's address for a request, worked out on first use and kept on the request. */
+/** The client's address for a request, worked out on first use and kept on the request (one reader per pipeline: app.ts). */
 export function clientAddressReader(trustedHops: number): ClientAddressOf {
   return (context) => {
     context.clientAddress ??= clientAddressFrom(

@@ -29,8 +29,7 @@ export function parseOrigins(list: string | undefined): Set<string> {
 export function corsStage(allowedOrigins: ReadonlySet<string>): Stage {
   return {
     name: 'cors',
-    // Every answer varies by Origin; an answer built on this has it (finish checks anyway: a page's own
-    // Vary replaces the standing one).
+    // Every answer varies by Origin; an answer built on this has it (a page's own Vary is added to it).
     standingHeaders: { vary: 'Origin' },
     handle(context) {
       const { request } = context;
@@ -47,12 +46,11 @@ export function corsStage(allowedOrigins: ReadonlySet<string>): Stage {
       }
       return new Response(null, { status: 204, headers });
     },
-    finish(context, response) {
+    finish(context, response, prepared) {
       // Whether an answer carries Allow-Origin depends on Origin, so every answer varies by it
-      // (a shared cache must not hand one origin's answer to another).
-      const vary = response.headers.get('vary');
-      // Most answers carry exactly the standing header: no pattern to run for them.
-      if (vary !== 'Origin' && !/\borigin\b/i.test(vary ?? '')) response.headers.append('vary', 'Origin');
+      // (a shared cache must not hand one origin's answer to another). A prepared answer has it already.
+      if (!prepared && !/\borigin\b/i.test(response.headers.get('vary') ?? ''))
+        response.headers.append('vary', 'Origin');
       const origin = context.request.headers.get('origin');
       if (!origin || !allowedOrigins.has(origin)) return;
       response.headers.set('access-control-allow-origin', origin);

@@ -62,9 +62,13 @@ async function answerFromCache(
 ): Promise<Response | undefined> {
   const body = await readListFromCache(cache, context.request, context.url, session);
   if (!body) return undefined;
-  return answerWithStandingHeaders(context, JSON.stringify(body), {
-    headers: { 'content-type': JSON_CONTENT_TYPE, 'x-cache': 'hit' },
-  });
+  return answerWithStandingHeaders(
+    context,
+    { json: body },
+    {
+      headers: { 'content-type': JSON_CONTENT_TYPE, 'x-cache': 'hit' },
+    },
+  );
 }
 
 /** Stage: only a shared cache can be read here (an in-process one lives in the worker). */

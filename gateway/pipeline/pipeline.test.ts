@@ -81,6 +81,25 @@ describe('runPipeline', () => {
     }
   });
 
+  test("a prepared answer's own Vary is added to the standing one; a JSON value is sent as JSON", async () => {
+    const stages: Stage[] = [
+      { name: 'cors-like', standingHeaders: { vary: 'Origin' }, handle: () => undefined },
+      {
+        name: 'answer',
+        handle: (context) =>
+          answerWithStandingHeaders(
+            context,
+            { json: { data: [1, 'two'], meta: { total: 2 } } },
+            { headers: { 'content-type': 'application/json; charset=utf-8', vary: 'Accept-Encoding' } },
+          ),
+      },
+    ];
+    const response = await runPipeline(stages, context());
+    expect(response.headers.get('vary')).toBe('Origin, Accept-Encoding');
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await response.json()).toEqual({ data: [1, 'two'], meta: { total: 2 } });
+  });
+
   test('a pipeline in which nothing answers is a programming error, not a hang', async () => {
     expect(runPipeline([{ name: 'none', handle: () => undefined }], context())).rejects.toThrow('no stage answered');
   });

@@ -13,6 +13,9 @@ import { renderError } from '../../shared/http/error-handler.ts';
 import type { Upstream } from '../upstreams.ts';
 import type { CountedBody } from './body-limit.ts';
 
+/** What the request's access token turned out to be (token-check.ts). */
+export type AccessTokenVerdict = 'valid' | 'invalid' | 'missing';
+
 export interface GatewayRequest {
   request: Request;
   url: URL;
@@ -29,7 +32,7 @@ export interface GatewayRequest {
   /** Set by body-limit.ts for a body of undeclared length (chunked): the body as forwarded, counted on its way. */
   countedBody?: CountedBody;
   /** Kept by token-check.ts's reader when first asked: the access token's verdict and, when valid, its subject and session id. */
-  accessToken?: 'valid' | 'invalid' | 'missing';
+  accessToken?: AccessTokenVerdict;
   subject?: string;
   sessionId?: string;
   /** Set by runPipeline before each stage: the standing headers of the stages that ran before it. */
@@ -70,17 +73,24 @@ function standingHeadersBefore(stages: readonly Stage[]): Headers[] {
 /**
  * The answering stage's Response, built on the standing headers of the stages before it and the
  * request's id; a header of `init` replaces a standing one of the same name, as a page stating its own
- * policy keeps it.
+ * policy keeps it, except Vary, a list, which is added to. `{ json }`: a value to send as JSON
+ * (Response.json, which serialises it without a JavaScript string in between).
  */
 export function answerWithStandingHeaders(
   context: GatewayRequest,
-  body: string | null,
+  body: string | null | { json: unknown },
   init: { status?: number; headers: Record<string, string> },
 ): Response {
   const headers = new Headers(context.standingHeaders);
-  for (const name in init.headers) headers.set(name, init.headers[name] as string);
+  for (const name in init.headers) {
+    if (name === 'vary') headers.append(name, init.headers[name] as string);
+    else headers.set(name, init.headers[name] as string);
+  }
   headers.set('x-request-id', context.requestId);
-  const response = new Response(body, { status: init.status, headers });
+  const response =
+    body !== null && typeof body === 'object'
+      ? Response.json(body.json, { status: init.status, headers })
+      : new Response(body, { status: init.status, headers });
   context.preparedAnswer = response;
   return response;
 }

@@ -15,10 +15,11 @@
 // cache (no shared counter to lose). A client pinned to one gateway gets only that share.
 import { addressLimitKey } from '../../shared/http/address-key.ts';
 import { RateLimited } from '../../shared/http/errors.ts';
+import { isCredentialRequest } from '../../shared/plugins/rate-limits.ts';
 import type { ClientAddressOf } from './client-address.ts';
 import { FixedWindowLimiter } from './fixed-window-limiter.ts';
-import { errorResponse, type Stage } from './pipeline.ts';
-import { type AccessTokenOf, isCredentialRoute } from './token-check.ts';
+import { errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
+import type { AccessTokenOf } from './token-check.ts';
 
 export interface RateLimitSettings {
   max: number;
@@ -43,12 +44,12 @@ export function rateLimitStage(settings: RateLimitSettings, callers: Callers): S
   const perAddress = new FixedWindowLimiter(share, windowMs);
   const perAccount = new FixedWindowLimiter(share, windowMs);
   const credential = new FixedWindowLimiter(shareOf(settings.credentialMax, settings.gatewayReplicas), windowMs);
-  const addressKey = (context: Parameters<ClientAddressOf>[0]) => addressLimitKey(callers.clientAddressOf(context));
+  const addressKey = (context: GatewayRequest) => addressLimitKey(callers.clientAddressOf(context));
   return {
     name: 'rate-limit',
     handle(context) {
       let limited: { retryAfterSeconds: number } | undefined;
-      if (isCredentialRoute(context)) {
+      if (isCredentialRequest(context.request.method, context.url.pathname)) {
         const key = addressKey(context);
         limited = credential.take(key) ?? perAddress.take(key);
       } else if (callers.accessTokenOf(context) === 'valid') {

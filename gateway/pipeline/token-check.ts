@@ -9,18 +9,15 @@
 import { createVerifier } from 'fast-jwt';
 import { AuthRequired, AuthTokenInvalid } from '../../shared/http/errors.ts';
 import { accessTokenVerifyRules } from '../../shared/plugins/access-token.ts';
-import { CREDENTIAL_ROUTES } from '../../shared/plugins/rate-limits.ts';
-import { errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
+import { isCredentialRequest } from '../../shared/plugins/rate-limits.ts';
+import { type AccessTokenVerdict, errorResponse, type GatewayRequest, type Stage } from './pipeline.ts';
 
-const CREDENTIAL_PATHS = new Set<string>(CREDENTIAL_ROUTES);
-
-/** Register, login or refresh: public, and limited per address (rate-limit.ts). No string built to ask. */
-export const isCredentialRoute = (context: GatewayRequest) =>
-  context.request.method === 'POST' && CREDENTIAL_PATHS.has(context.url.pathname);
 const BEARER = /^Bearer\s+(\S+)$/i;
 
-export type AccessTokenVerdict = 'valid' | 'invalid' | 'missing';
-/** The request's access token, verified on first use; when valid, its subject and session are on the request. */
+/**
+ * The request's access token, verified on first use; when valid, its subject and session are on the
+ * request. The verdict is kept on the request, so a pipeline has exactly one reader (app.ts).
+ */
 export type AccessTokenOf = (context: GatewayRequest) => AccessTokenVerdict;
 
 export function accessTokenReader(options: { publicKey: string; issuer: string; audience: string }): AccessTokenOf {
@@ -51,7 +48,7 @@ export function tokenCheckStage(accessTokenOf: AccessTokenOf): Stage {
   return {
     name: 'token-check',
     handle(context) {
-      if (isCredentialRoute(context)) return undefined;
+      if (isCredentialRequest(context.request.method, context.url.pathname)) return undefined;
       const verdict = accessTokenOf(context);
       if (verdict === 'missing') return errorResponse(new AuthRequired(), context.requestId);
       if (verdict === 'invalid') return errorResponse(new AuthTokenInvalid(), context.requestId);

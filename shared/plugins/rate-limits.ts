@@ -47,3 +47,7 @@ export interface AuthRouteLimits {
 
 /** Routes that guess or create credentials: limited harder per address at the gateway (and in the auth worker, see above). */
 export const CREDENTIAL_ROUTES = ['/api/v1/auth/register', '/api/v1/auth/login', '/api/v1/auth/refresh'] as const;
+const CREDENTIAL_PATHS = new Set<string>(CREDENTIAL_ROUTES);
+
+/** A request to one of them (all POST): public, and limited per address. No string built to ask. */
+export const isCredentialRequest = (method: string, path: string) => method === 'POST' && CREDENTIAL_PATHS.has(path);

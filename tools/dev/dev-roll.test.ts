@@ -32,8 +32,8 @@ describe('bun run dev:roll', () => {
       AUTH_REPLICAS: '2',
       USER_REPLICAS: '2',
       CLIENT_REPLICAS: '2',
-      // The load below comes from one address at a few hundred requests a second: the per-address
-      // limit and the event-loop overload guard are not what this test is about.
+      // The load below comes from one address and one account at a few hundred requests a second:
+      // the rate limit and the event-loop overload guard are not what this test is about.
       RATE_LIMIT_MAX: '1000000',
       OVERLOAD_EVENT_LOOP_DELAY_MS: '0',
       ...Object.fromEntries(Object.entries(ports).map(([key, value]) => [key, String(value)])),

@@ -189,7 +189,7 @@ describe('rate limits', () => {
     expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
-  test('the gateway limits every other route per address too', async () => {
+  test('without a token, the gateway limits every other route per address too', async () => {
     const general = await startSystem({ RATE_LIMIT_MAX: '3' });
     try {
       const statuses: number[] = [];

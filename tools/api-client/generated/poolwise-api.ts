@@ -143,7 +143,7 @@ export interface components {
         };
       };
     };
-    /** @description Too many requests from this address (or for this account): wait Retry-After */
+    /** @description Too many requests for this account (a valid token) or from this address: wait Retry-After */
     TooManyRequests: {
       headers: {
         "X-Request-Id": components["headers"]["RequestId"];
