@@ -72,6 +72,8 @@ export class AdmissionGate {
 
   /** True when a request arriving now would be refused at once: every slot taken, the queue full. */
   full(): boolean {
+    // Below one replica's slots it cannot be full: no need to count the replicas (most requests).
+    if (this.inFlight < this.settings.maxInFlightPerReplica) return false;
     const replicas = this.replicas();
     return (
       this.inFlight >= this.settings.maxInFlightPerReplica * replicas &&
