@@ -67,7 +67,11 @@ export function accessTokenVerifyRules(issuer: string, audience: string) {
     allowedAud: audience,
     // Every token the auth worker signs names its session; one without could not be revoked.
     requiredClaims: ['sub', 'sid', 'exp', 'iss', 'aud'],
-    cache: true,
+    // Verified tokens remembered (LRU). fast-jwt's default (`true`) keeps 1,000: past 1,000 users
+    // active at once every check is a signature again. Measured on a slow machine, 2,000 tokens
+    // checked in turn: 158 µs a check with 1,000 entries, 10.5 µs with 10,000; 10,000 entries hold
+    // about 3.5 MB of heap.
+    cache: 10_000,
   };
 }
 
