@@ -18,8 +18,16 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-const portKeyOf = (entry: string) =>
-  entry.includes('gateway') ? 'GATEWAY_PORT' : `${entry.split('/')[1]?.toUpperCase()}_PORT`;
+/**
+ * The variable a service's port is given in, from the folders its entry sits in (`gateway/…`,
+ * `workers/<name>/…`), wherever the checkout is: an absolute entry's leading folders say nothing.
+ */
+export function portKeyOf(entry: string): string {
+  const worker = /(?:^|\/)workers\/([\w-]+)\/[^/]+$/.exec(entry)?.[1];
+  if (worker) return `${worker.toUpperCase()}_PORT`;
+  if (/(?:^|\/)gateway\/[^/]+$/.test(entry)) return 'GATEWAY_PORT';
+  throw new Error(`no port variable is known for ${entry}: pass portKey`);
+}
 
 /**
  * Starts `entry` (relative to the repository, or absolute: another checkout's) with exactly `env`
