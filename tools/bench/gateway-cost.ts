@@ -69,6 +69,15 @@ export function summarise(ratios: number[]): RatioSummary {
   };
 }
 
+/**
+ * Unmeasured load on a target right before each of its measured runs in a full run's rounds. Between
+ * two of them a target sits idle while the others are measured (15 s each in a full run): longer than
+ * the workers' DB_IDLE_TIMEOUT (10 s), so a worker's pool has closed its connections, and whatever a
+ * runtime lets go of when idle is gone. Without it, scenario 6's round that measured Prisma right
+ * after its idle was the lowest of three in three full runs of 2026-11-29 (0.89, 0.86 and 0.89).
+ */
+export const WARM_UP_SECONDS = 2;
+
 /** The row a target reports: its median run by requests per second. */
 export function medianRun(runs: LoadResult[]): LoadResult {
   return [...runs].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond)[Math.floor(runs.length / 2)] as LoadResult;
@@ -137,8 +146,10 @@ export async function runGatewayCost(options: ScenarioOptions & { rounds: number
     for (let r = 0; r < options.rounds; r++) {
       options.log(`scenario 5: round ${r + 1} of ${options.rounds}`);
       options.betweenMeasurements?.();
-      for (const target of r % 2 ? [...TARGETS].reverse() : TARGETS)
+      for (const target of r % 2 ? [...TARGETS].reverse() : TARGETS) {
+        if (options.warmUpEvery) await measure(target, WARM_UP_SECONDS);
         runs[target].push(await measure(target, options.seconds));
+      }
     }
     const rps = (target: Target) => runs[target].map((run) => run.requestsPerSecond);
     const ratio = (a: Target, b: Target) =>

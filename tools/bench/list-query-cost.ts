@@ -3,13 +3,14 @@
 // - end to end (the target): the system as deployed, database path (cache off, as scenario 3), once
 //   with the real client worker and once with the bench-only one whose list runs on plain pg
 //   (peers/plain-pg-client-worker.ts: the same worker otherwise, on the same pool); 64 connections
-//   through each gateway, both measured in every round, the order alternating between rounds;
+//   through each gateway, both measured in every round, the order alternating between rounds, each
+//   measured run in a full run right after WARM_UP_SECONDS of unmeasured load (gateway-cost.ts says why);
 // - in process: the repository against the plain-pg list, pages/s, no HTTP at all (one measurement
 //   of half the seconds each: the second row, not the target).
 import pg from 'pg';
 import { buildPooledDatabaseConfig, openPooledDatabase } from '../../shared/db.ts';
 import { createClientRepository } from '../../workers/client/client-repository.ts';
-import { medianRun, summarise } from './gateway-cost.ts';
+import { medianRun, summarise, WARM_UP_SECONDS } from './gateway-cost.ts';
 import { fetchPatiently, type LoadResult, pagesPerSecond, runLoad } from './load.ts';
 import { createPlainPgClientList } from './plain-pg-client-list.ts';
 import { LIST_PATH, type ScenarioOptions, startSystem, stopAll, tokenFor } from './scenarios.ts';
@@ -22,13 +23,13 @@ type ListPath = (typeof PATHS)[number];
 
 const round = (value: number) => Math.round(value * 100) / 100;
 
-export async function runListQueryCost(options: ScenarioOptions & { rounds: number }) {
+export async function runListQueryCost(options: ScenarioOptions & { rounds: number; warmUpEvery: boolean }) {
   const endToEnd = await measureEndToEnd(options);
   const inProcess = await measureInProcess(options);
   return { endToEnd, inProcess };
 }
 
-async function measureEndToEnd(options: ScenarioOptions & { rounds: number }) {
+async function measureEndToEnd(options: ScenarioOptions & { rounds: number; warmUpEvery: boolean }) {
   const { stack } = options;
   const systems: Partial<Record<ListPath, Awaited<ReturnType<typeof startSystem>>>> = {};
   try {
@@ -55,7 +56,10 @@ async function measureEndToEnd(options: ScenarioOptions & { rounds: number }) {
     for (let r = 0; r < options.rounds; r++) {
       options.log(`scenario 6: round ${r + 1} of ${options.rounds}`);
       options.betweenMeasurements?.();
-      for (const path of r % 2 ? [...PATHS].reverse() : PATHS) runs[path].push(await measure(path, options.seconds));
+      for (const path of r % 2 ? [...PATHS].reverse() : PATHS) {
+        if (options.warmUpEvery) await measure(path, WARM_UP_SECONDS);
+        runs[path].push(await measure(path, options.seconds));
+      }
     }
     const rps = (path: ListPath) => runs[path].map((run) => run.requestsPerSecond);
     return {
