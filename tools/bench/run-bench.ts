@@ -165,7 +165,11 @@ try {
     log(
       `scenario 6: the client list through Prisma against plain pg (same statement, pool 5): through the gateway, database path, 64 connections, ${settings.rounds} round(s); then in process, 16 loops`,
     );
-    const { endToEnd, inProcess } = await runListQueryCost({ ...options, rounds: settings.rounds, warmUpEvery: !quick });
+    const { endToEnd, inProcess } = await runListQueryCost({
+      ...options,
+      rounds: settings.rounds,
+      warmUpEvery: !quick,
+    });
     check(`the Prisma and plain-pg workers answer the same page`, endToEnd.samePage);
     check(
       `both workers answered without errors (${endToEnd.prisma.errorCount} and ${endToEnd.plainPg.errorCount})`,

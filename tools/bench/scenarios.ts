@@ -106,8 +106,11 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
     // the replicas' own error lines say which catalogue code it was.
     if (mode === 'transaction' && result.errorCount > 0) {
       for (const { service } of replicas) {
-        for (const line of service.output().split('\n').filter((text) => text.includes('"level":50')).slice(-3))
-          options.log(`scenario 2: ${line.slice(0, 600)}`);
+        const errorLines = service
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"level":50'));
+        for (const line of errorLines.slice(-3)) options.log(`scenario 2: ${line.slice(0, 600)}`);
       }
     }
     return result;
