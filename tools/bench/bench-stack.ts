@@ -13,7 +13,7 @@ import { type RunningRedis, startRedis } from '../stack/redis.ts';
 import { type ServiceProcess, startServiceProcess } from '../stack/service-process.ts';
 
 export const FREE_TIER = { maxConnections: 20, poolSize: 15, sessionClients: 15 };
-const DATABASE = 'poolwise_bench';
+export const DATABASE = 'poolwise_bench';
 
 export interface BenchStack {
   postgres: PostgresServer;
@@ -137,7 +137,9 @@ async function seed(directUrl: string, options: { users: number; clients: number
       const filled = Math.round(((step + 1) / steps) * 20);
       options.progress(`seeding [${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${done.toLocaleString()} clients`);
     }
-    await client.query('ANALYZE');
+    // As autovacuum leaves tables at rest (hint bits set, visibility map, statistics), done here rather
+    // than by autovacuum during the first scenarios.
+    await client.query('VACUUM ANALYZE');
     return owner;
   } finally {
     await client.end();

@@ -4,8 +4,10 @@
 import { createSigner } from 'fast-jwt';
 import { startRedis } from '../stack/redis.ts';
 import { startTcpProxy } from '../testing/tcp-proxy.ts';
-import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
+import { type BenchStack, DATABASE, type RunningService, startService } from './bench-stack.ts';
 import { type LoadResult, runLoad } from './load.ts';
+import { watchPoolerQueue } from './pooler-queue.ts';
+import { watchSlowStatements } from './slow-statements.ts';
 
 export interface ScenarioOptions {
   stack: BenchStack;
@@ -93,6 +95,9 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
     options.log(
       `scenario ${mode === 'session' ? 1 : 2}: replicas warmed in ${Math.round(performance.now() - began)} ms`,
     );
+    const slowStatements =
+      mode === 'transaction' ? await watchSlowStatements(stack.postgres.urlFor('postgres'), DATABASE) : undefined;
+    const poolerQueue = mode === 'transaction' ? await watchPoolerQueue(stack.transactionUrl) : undefined;
     const result = await runLoad(
       replicas.map(({ service, path }) => ({
         url: `${service.url}${path}`,
@@ -102,9 +107,17 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
       options.seconds,
       stack.serverConnections,
     );
+    const longRunning = (await slowStatements?.stop()) ?? [];
+    const queue = await poolerQueue?.stop();
     // Through the transaction pooler every error is a finding (a rare 503 there is still unexplained):
-    // the replicas' own error lines say which catalogue code it was.
+    // the replicas' own error lines say which catalogue code it was, PostgreSQL's what ran long.
     if (mode === 'transaction' && result.errorCount > 0) {
+      options.log(`scenario 2: statements running over 1 s meanwhile: ${longRunning.length ? '' : 'none'}`);
+      for (const line of longRunning) options.log(`scenario 2:   ${line}`);
+      if (queue)
+        options.log(
+          `scenario 2: longest wait in PgBouncer's queue: ${queue.longestWaitSeconds} s (${queue.atThatMoment})`,
+        );
       for (const { service } of replicas) {
         const errorLines = service
           .output()

@@ -1,0 +1,91 @@
+// What PostgreSQL was doing while a load ran: every statement (autovacuum included) seen running for
+// more than a second, sampled from pg_stat_activity. Scenario 2 answers one request in several
+// thousand with 503 in some full runs: a statement with no answer after DB_QUERY_TIMEOUT (5 s) where
+// p99 is half a second. This names what ran long, and what it waited on, when that happens.
+//
+// It watches from the `postgres` database: a connection to the bench's own database would count as
+// one of the server connections the scenarios check against the pool.
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+
+interface SlowStatement {
+  pid: number;
+  backend: string;
+  waitEvent: string;
+  query: string;
+  longestMs: number;
+  /** How long the backend had existed when the statement was last seen: a fresh one has cold caches. */
+  backendAgeMs: number;
+  /** CPU the backend process had used in all when last seen (/proc; PostgreSQL runs on this machine in the bench). */
+  cpuMs?: number;
+}
+
+/** User + system CPU of a process so far, in ms, or undefined when it cannot be read. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SlowStatementWatch {
+  /** Stops sampling; the statements seen, longest first, one line each. */
+  stop(): Promise<string[]>;
+}
+
+export async function watchSlowStatements(
+  postgresUrl: string,
+  database: string,
+  options: { everyMs?: number; thresholdMs?: number; keep?: number } = {},
+): Promise<SlowStatementWatch> {
+  const { everyMs = 250, thresholdMs = 1_000, keep = 20 } = options;
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  const seen = new Map<string, SlowStatement>();
+  let watching = true;
+  const sampling = (async () => {
+    while (watching) {
+      const { rows } = await client.query(
+        `SELECT pid, backend_type, coalesce(wait_event_type || '/' || wait_event, 'on CPU') AS wait_event,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query,
+                (extract(epoch FROM now() - query_start) * 1000)::int AS ms,
+                (extract(epoch FROM now() - backend_start) * 1000)::int AS backend_ms
+           FROM pg_stat_activity
+          WHERE datname = $1 AND state = 'active' AND now() - query_start > make_interval(secs => $2::float8 / 1000)`,
+        [database, thresholdMs],
+      );
+      for (const row of rows) {
+        const key = `${row.pid} ${row.query}`;
+        const known = seen.get(key);
+        const latest = {
+          pid: row.pid,
+          backend: row.backend_type,
+          waitEvent: row.wait_event,
+          query: row.query,
+          longestMs: row.ms,
+          backendAgeMs: row.backend_ms,
+          cpuMs: processCpuMs(row.pid),
+        };
+        if (!known || row.ms >= known.longestMs) seen.set(key, latest);
+      }
+      await Bun.sleep(everyMs);
+    }
+  })();
+  return {
+    async stop() {
+      watching = false;
+      await sampling.catch(() => {});
+      await client.end().catch(() => {});
+      return [...seen.values()]
+        .sort((a, b) => b.longestMs - a.longestMs)
+        .slice(0, keep)
+        .map(
+          (s) =>
+            `${s.longestMs} ms, pid ${s.pid} (${s.backend}, ${s.waitEvent}; backend ${s.backendAgeMs} ms old, ` +
+            `${s.cpuMs ?? '?'} ms CPU in all): ${s.query}`,
+        );
+    },
+  };
+}
