@@ -41,12 +41,16 @@ export class StatementTimedOut extends Error {
     readonly timeoutMs: number,
     /** True when the statement ended (or never started) and no cancel for it is still on its way: nothing runs on the connection. */
     readonly connectionReusable: boolean,
+    /** False when it was still queued on its connection (behind another statement, or the connection still opening): never sent. */
+    readonly sent = true,
   ) {
     super(
       `Query read timeout: no answer within ${timeoutMs} ms; ${
-        connectionReusable
-          ? 'the statement was cancelled on the server'
-          : 'the server did not confirm the cancel in time, so the connection must not be reused'
+        !sent
+          ? 'the statement was never sent: its connection was still busy or opening'
+          : connectionReusable
+            ? 'the statement was cancelled on the server'
+            : 'the server did not confirm the cancel in time, so the connection must not be reused'
       }`,
     );
   }
@@ -168,7 +172,7 @@ export function cancellingClient(timeoutMs: number, graceMs = CANCEL_GRACE_MS): 
         if (queued !== -1) {
           // Never sent (the connection was still busy or connecting): nothing to cancel.
           client._queryQueue.splice(queued, 1);
-          settle(new StatementTimedOut(timeoutMs, true));
+          settle(new StatementTimedOut(timeoutMs, true, false));
           return;
         }
         const { host, port, processID, secretKey } = client;

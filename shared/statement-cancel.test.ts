@@ -10,7 +10,7 @@ import { type RunningPgBouncer, startPgBouncer } from '../tools/stack/pgbouncer.
 import { createDatabase, dropDatabase } from '../tools/stack/postgres.ts';
 import { clientBackends, peakWhile } from '../tools/testing/helpers.ts';
 import { STACK_START_TIMEOUT_MS, testStack, useTestStack } from '../tools/testing/test-stack.ts';
-import { CANCEL_GRACE_MS } from './cancelling-pg-client.ts';
+import { CANCEL_GRACE_MS, cancellingClient, StatementTimedOut } from './cancelling-pg-client.ts';
 import { buildPooledDatabaseConfig, openPooledDatabase, type PooledDatabase } from './db.ts';
 import { classifyDatabaseFailure } from './db-failures.ts';
 
@@ -242,4 +242,27 @@ describe('a statement past DB_QUERY_TIMEOUT is cancelled on the server', () => {
       await single.close();
     }
   }, 20_000);
+
+  test('a statement still queued behind another on its connection when its time is up says it was never sent', async () => {
+    // Straight to PostgreSQL on one client: the second statement waits in pg's own queue behind the sleep.
+    // Its error must not claim a cancel on the server (a bench run read that wording as time spent there).
+    const Client = cancellingClient(300);
+    const client = new Client({ connectionString: testStack().postgres.urlFor(databaseName) });
+    await client.connect();
+    try {
+      const [sleeping, queued] = await Promise.all([
+        client.query(SLEEP).catch((error: unknown) => error),
+        client.query('SELECT 1').catch((error: unknown) => error),
+      ]);
+      expect(sleeping).toBeInstanceOf(StatementTimedOut);
+      expect((sleeping as StatementTimedOut).sent).toBe(true);
+      expect(queued).toBeInstanceOf(StatementTimedOut);
+      expect((queued as StatementTimedOut).sent).toBe(false);
+      expect((queued as StatementTimedOut).connectionReusable).toBe(true);
+      expect((queued as Error).message).toContain('never sent');
+      expect(classifyDatabaseFailure(queued)).toBe('unavailable');
+    } finally {
+      await client.end();
+    }
+  });
 });
