@@ -25,6 +25,8 @@ export interface BenchStack {
   /** One seeded user whose clients the list scenarios read, with a live session for their tokens. */
   user: { id: string; email: string; sessionId: string };
   serverConnections(): Promise<number>;
+  /** A query on the observer's one connection (a superuser's, to the postgres database), so watching adds no connection. */
+  observe(text: string, values?: unknown[]): Promise<pg.QueryResult>;
   /** Stops the session-mode pooler, whose pool would otherwise keep its server connections open. */
   retireSessionPooler(): Promise<void>;
   close(): Promise<void>;
@@ -83,6 +85,7 @@ export async function startBenchStack(options: {
     keys: generateJwtKeyPair(),
     user,
     serverConnections,
+    observe: (text: string, values?: unknown[]) => observer.query(text, values),
     async retireSessionPooler() {
       await session.stop();
       for (let waited = 0; (await serverConnections()) > 0 && waited < 10_000; waited += 100) await Bun.sleep(100);

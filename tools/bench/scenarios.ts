@@ -95,8 +95,7 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
     options.log(
       `scenario ${mode === 'session' ? 1 : 2}: replicas warmed in ${Math.round(performance.now() - began)} ms`,
     );
-    const slowStatements =
-      mode === 'transaction' ? await watchSlowStatements(stack.postgres.urlFor('postgres'), DATABASE) : undefined;
+    const slowStatements = mode === 'transaction' ? watchSlowStatements(stack.observe, DATABASE) : undefined;
     const poolerQueue = mode === 'transaction' ? await watchPoolerQueue(stack.transactionUrl) : undefined;
     const result = await runLoad(
       replicas.map(({ service, path }) => ({

@@ -3,10 +3,10 @@
 // thousand with 503 in some full runs: a statement with no answer after DB_QUERY_TIMEOUT (5 s) where
 // p99 is half a second. This names what ran long, and what it waited on, when that happens.
 //
-// It watches from the `postgres` database: a connection to the bench's own database would count as
-// one of the server connections the scenarios check against the pool.
+// It asks through a connection the caller already has (the bench's observer): one more would take
+// one of PostgreSQL's 20 slots, the very thing scenario 2 runs short of.
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 
 interface SlowStatement {
   pid: number;
@@ -35,19 +35,17 @@ export interface SlowStatementWatch {
   stop(): Promise<string[]>;
 }
 
-export async function watchSlowStatements(
-  postgresUrl: string,
+export function watchSlowStatements(
+  query: (text: string, values?: unknown[]) => Promise<pg.QueryResult>,
   database: string,
   options: { everyMs?: number; thresholdMs?: number; keep?: number } = {},
-): Promise<SlowStatementWatch> {
+): SlowStatementWatch {
   const { everyMs = 250, thresholdMs = 1_000, keep = 20 } = options;
-  const client = new pg.Client({ connectionString: postgresUrl });
-  await client.connect();
   const seen = new Map<string, SlowStatement>();
   let watching = true;
   const sampling = (async () => {
     while (watching) {
-      const { rows } = await client.query(
+      const { rows } = await query(
         `SELECT pid, backend_type, coalesce(wait_event_type || '/' || wait_event, 'on CPU') AS wait_event,
                 left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query,
                 (extract(epoch FROM now() - query_start) * 1000)::int AS ms,
@@ -77,7 +75,6 @@ export async function watchSlowStatements(
     async stop() {
       watching = false;
       await sampling.catch(() => {});
-      await client.end().catch(() => {});
       return [...seen.values()]
         .sort((a, b) => b.longestMs - a.longestMs)
         .slice(0, keep)
