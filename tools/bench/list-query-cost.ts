@@ -23,13 +23,15 @@ type ListPath = (typeof PATHS)[number];
 
 const round = (value: number) => Math.round(value * 100) / 100;
 
-export async function runListQueryCost(options: ScenarioOptions & { rounds: number; warmUpEvery: boolean }) {
+type ListQueryCostOptions = ScenarioOptions & { rounds: number; warmUpEvery: boolean };
+
+export async function runListQueryCost(options: ListQueryCostOptions) {
   const endToEnd = await measureEndToEnd(options);
   const inProcess = await measureInProcess(options);
   return { endToEnd, inProcess };
 }
 
-async function measureEndToEnd(options: ScenarioOptions & { rounds: number; warmUpEvery: boolean }) {
+async function measureEndToEnd(options: ListQueryCostOptions) {
   const { stack } = options;
   const systems: Partial<Record<ListPath, Awaited<ReturnType<typeof startSystem>>>> = {};
   try {

@@ -6,7 +6,7 @@ import { startRedis } from '../stack/redis.ts';
 import { startTcpProxy } from '../testing/tcp-proxy.ts';
 import { type BenchStack, DATABASE, type RunningService, startService } from './bench-stack.ts';
 import { type LoadResult, runLoad } from './load.ts';
-import { watchPoolerQueue } from './pooler-queue.ts';
+import { type PoolerQueueWatch, watchPoolerQueue } from './pooler-queue.ts';
 import { watchSlowStatements } from './slow-statements.ts';
 
 export interface ScenarioOptions {
@@ -108,26 +108,33 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
     );
     const longRunning = (await slowStatements?.stop()) ?? [];
     const queue = await poolerQueue?.stop();
-    // Through the transaction pooler every error is a finding (a rare 503 there is still unexplained):
-    // the replicas' own error lines say which catalogue code it was, PostgreSQL's what ran long.
-    if (mode === 'transaction' && result.errorCount > 0) {
-      options.log(`scenario 2: statements running over 1 s meanwhile: ${longRunning.length ? '' : 'none'}`);
-      for (const line of longRunning) options.log(`scenario 2:   ${line}`);
-      if (queue)
-        options.log(
-          `scenario 2: longest wait in PgBouncer's queue: ${queue.longestWaitSeconds} s (${queue.atThatMoment})`,
-        );
-      for (const { service } of replicas) {
-        const errorLines = service
-          .output()
-          .split('\n')
-          .filter((line) => line.includes('"level":50'));
-        for (const line of errorLines.slice(-3)) options.log(`scenario 2: ${line.slice(0, 600)}`);
-      }
-    }
+    // Through the transaction pooler every error is a finding (a rare 503 there is still unexplained).
+    if (queue && result.errorCount > 0) reportTransactionModeErrors(options.log, longRunning, queue, replicas);
     return result;
   } finally {
     await stopAll(replicas.map((replica) => replica.service));
+  }
+}
+
+/**
+ * What names scenario 2's errors: PostgreSQL's statements that ran long, PgBouncer's longest queue
+ * wait, and the replicas' own error lines (with the catalogue code).
+ */
+function reportTransactionModeErrors(
+  log: (line: string) => void,
+  longRunning: string[],
+  queue: Awaited<ReturnType<PoolerQueueWatch['stop']>>,
+  replicas: { service: RunningService }[],
+) {
+  log(`scenario 2: statements running over 1 s meanwhile: ${longRunning.length ? '' : 'none'}`);
+  for (const line of longRunning) log(`scenario 2:   ${line}`);
+  log(`scenario 2: longest wait in PgBouncer's queue: ${queue.longestWaitSeconds} s (${queue.atThatMoment})`);
+  for (const { service } of replicas) {
+    const errorLines = service
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"level":50'));
+    for (const line of errorLines.slice(-3)) log(`scenario 2: ${line.slice(0, 600)}`);
   }
 }
 

@@ -19,6 +19,7 @@ import { configJsonSchema } from '../../shared/config-schema.ts';
 import { type BenchStack, type RunningService, startService } from './bench-stack.ts';
 import { onLoadCore } from './cpu-pinning.ts';
 import { ensureOpenFiles, type OpenFilesLimit } from './open-files.ts';
+import { processCpuSeconds } from './process-cpu.ts';
 import { tokenFor } from './scenarios.ts';
 
 const LIST_PATH = '/api/v1/clients?page=1&limit=20';
@@ -165,12 +166,8 @@ export async function runShedding(options: SheddingOptions): Promise<SheddingRes
 const ratioOf = (load: SheddingLoad, baseline: SheddingLoad) =>
   Math.round((load.okPerSecond / Math.max(1, baseline.okPerSecond)) * 100) / 100;
 
-/** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat. */
-function cpuSeconds(service: RunningService): number {
-  const fields = readFileSync(`/proc/${service.process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // After the command: state is field 3, utime and stime are fields 14 and 15 (in clock ticks, 100 a second).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+/** CPU seconds a service's process has used so far (user + system). */
+const cpuSeconds = (service: RunningService) => processCpuSeconds(service.process.pid as number);
 
 /** A process's resident memory in MB, from /proc/<pid>/status (VmRSS now, VmHWM its peak). */
 function residentMb(service: RunningService, field: 'VmRSS' | 'VmHWM'): number {

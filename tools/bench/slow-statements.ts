@@ -5,8 +5,8 @@
 //
 // It asks through a connection the caller already has (the bench's observer): one more would take
 // one of PostgreSQL's 20 slots, the very thing scenario 2 runs short of.
-import { readFileSync } from 'node:fs';
 import type pg from 'pg';
+import { processCpuSeconds } from './process-cpu.ts';
 
 interface SlowStatement {
   pid: number;
@@ -20,11 +20,10 @@ interface SlowStatement {
   cpuMs?: number;
 }
 
-/** User + system CPU of a process so far, in ms, or undefined when it cannot be read. */
+/** A backend's CPU so far in ms, or undefined when it has already gone. */
 function processCpuMs(pid: number): number | undefined {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+    return processCpuSeconds(pid) * 1000;
   } catch {
     return undefined;
   }
