@@ -5,9 +5,7 @@
 //   (peers/fastify-proxy.mjs); our gateway;
 // - the edge hit: our gateway as deployed against a minimal Bun.serve doing the same token check,
 //   Redis reads and body (peers/minimal-edge.ts); and the gateway's /health, reported, not a target.
-// Every target is measured once per round and each ratio is taken within a round, its two sides
-// measured next to each other where possible; every other round runs the list backwards, so a drift
-// of the machine during a round weighs on both sides alike over the rounds.
+// Measured in rounds (rounds.ts), each ratio taken within a round.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
@@ -16,17 +14,9 @@ import { startRedis } from '../stack/redis.ts';
 import { startService } from './bench-stack.ts';
 import type { LoadResult } from './load.ts';
 import { runLoad } from './load.ts';
-import { median } from './median.ts';
 import { startNginx } from './peers/nginx.ts';
+import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds, WARM_UP_SECONDS } from './rounds.ts';
 import { LIST_PATH, type ScenarioOptions, serviceEnv, startSystem, stopAll, tokenFor } from './scenarios.ts';
-
-export interface RatioSummary {
-  /** The median of the per-round ratios. */
-  value: number;
-  min: number;
-  max: number;
-  runs: number[];
-}
 
 const TARGETS = [
   'direct',
@@ -59,31 +49,7 @@ export async function startProcess(argv: string[], port: number, what: string, e
 }
 
 const peer = (file: string) => join(REPOSITORY_ROOT, 'tools/bench', file);
-const round = (value: number) => Math.round(value * 100) / 100;
-export function summarise(ratios: number[]): RatioSummary {
-  return {
-    value: round(median(ratios)),
-    min: round(Math.min(...ratios)),
-    max: round(Math.max(...ratios)),
-    runs: ratios.map(round),
-  };
-}
-
-/**
- * Unmeasured load on a target right before each of its measured runs in a full run's rounds. Between
- * two of them a target sits idle while the others are measured (15 s each in a full run): longer than
- * the workers' DB_IDLE_TIMEOUT (10 s), so a worker's pool has closed its connections, and whatever a
- * runtime lets go of when idle is gone. Without it, scenario 6's round that measured Prisma right
- * after its idle was the lowest of three in three full runs of 2026-11-29 (0.89, 0.86 and 0.89).
- */
-export const WARM_UP_SECONDS = 2;
-
-/** The row a target reports: its median run by requests per second. */
-export function medianRun(runs: LoadResult[]): LoadResult {
-  return [...runs].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond)[Math.floor(runs.length / 2)] as LoadResult;
-}
-
-export async function runGatewayCost(options: ScenarioOptions & { rounds: number; warmUpEvery: boolean }) {
+export async function runGatewayCost(options: ScenarioOptions & RoundsOptions & { warmUpEvery: boolean }) {
   const { stack } = options;
   const redis = await startRedis();
   const system = await startSystem(stack, { CACHE_ENABLED: 'true', REDIS_URL: redis.url });
@@ -139,21 +105,14 @@ export async function runGatewayCost(options: ScenarioOptions & { rounds: number
     // Fills the worker's cache entry and the session standing the edge needs (through the gateway as
     // deployed); in a full run also opens every peer's pools first. A quick run skips those seconds.
     for (const target of options.warmUpEvery ? TARGETS : (['edge'] as const)) await measure(target, 1);
-    const runs = Object.fromEntries(TARGETS.map((target) => [target, [] as LoadResult[]])) as Record<
-      Target,
-      LoadResult[]
-    >;
-    for (let r = 0; r < options.rounds; r++) {
-      options.log(`scenario 5: round ${r + 1} of ${options.rounds}`);
-      options.betweenMeasurements?.();
-      for (const target of r % 2 ? [...TARGETS].reverse() : TARGETS) {
-        if (options.warmUpEvery) await measure(target, WARM_UP_SECONDS);
-        runs[target].push(await measure(target, options.seconds));
-      }
-    }
-    const rps = (target: Target) => runs[target].map((run) => run.requestsPerSecond);
-    const ratio = (a: Target, b: Target) =>
-      summarise(rps(a).map((value, i) => value / Math.max(1, rps(b)[i] as number)));
+    const runs = await measureInRounds(
+      'scenario 5',
+      TARGETS,
+      options,
+      (target) => measure(target, options.seconds),
+      options.warmUpEvery ? (target) => measure(target, WARM_UP_SECONDS) : undefined,
+    );
+    const ratio = (a: Target, b: Target) => ratioOfRounds(runs[a], runs[b], (run) => run.requestsPerSecond);
     const rows = Object.fromEntries(TARGETS.map((target) => [target, medianRun(runs[target])])) as Record<
       Target,
       LoadResult

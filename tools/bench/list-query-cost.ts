@@ -4,15 +4,15 @@
 //   with the real client worker and once with the bench-only one whose list runs on plain pg
 //   (peers/plain-pg-client-worker.ts: the same worker otherwise, on the same pool); 64 connections
 //   through each gateway, both measured in every round, the order alternating between rounds, each
-//   measured run in a full run right after WARM_UP_SECONDS of unmeasured load (gateway-cost.ts says why);
+//   measured run in a full run right after WARM_UP_SECONDS of unmeasured load (rounds.ts says why);
 // - in process: the repository against the plain-pg list, pages/s, no HTTP at all (one measurement
 //   of half the seconds each: the second row, not the target).
 import pg from 'pg';
 import { buildPooledDatabaseConfig, openPooledDatabase } from '../../shared/db.ts';
 import { createClientRepository } from '../../workers/client/client-repository.ts';
-import { medianRun, summarise, WARM_UP_SECONDS } from './gateway-cost.ts';
-import { fetchPatiently, type LoadResult, pagesPerSecond, runLoad } from './load.ts';
+import { fetchPatiently, pagesPerSecond, runLoad } from './load.ts';
 import { createPlainPgClientList } from './plain-pg-client-list.ts';
+import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds, WARM_UP_SECONDS } from './rounds.ts';
 import { LIST_PATH, type ScenarioOptions, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
 const PLAIN_PG_CLIENT_WORKER = 'tools/bench/peers/plain-pg-client-worker.ts';
@@ -23,7 +23,7 @@ type ListPath = (typeof PATHS)[number];
 
 const round = (value: number) => Math.round(value * 100) / 100;
 
-type ListQueryCostOptions = ScenarioOptions & { rounds: number; warmUpEvery: boolean };
+type ListQueryCostOptions = ScenarioOptions & RoundsOptions & { warmUpEvery: boolean };
 
 export async function runListQueryCost(options: ListQueryCostOptions) {
   const endToEnd = await measureEndToEnd(options);
@@ -54,21 +54,18 @@ async function measureEndToEnd(options: ListQueryCostOptions) {
     );
     if (viaPrisma !== viaPlainPg)
       options.log(`scenario 6: the two workers answered differently:\n${viaPrisma}\n${viaPlainPg}`);
-    const runs: Record<ListPath, LoadResult[]> = { prisma: [], plainPg: [] };
-    for (let r = 0; r < options.rounds; r++) {
-      options.log(`scenario 6: round ${r + 1} of ${options.rounds}`);
-      options.betweenMeasurements?.();
-      for (const path of r % 2 ? [...PATHS].reverse() : PATHS) {
-        if (options.warmUpEvery) await measure(path, WARM_UP_SECONDS);
-        runs[path].push(await measure(path, options.seconds));
-      }
-    }
-    const rps = (path: ListPath) => runs[path].map((run) => run.requestsPerSecond);
+    const runs = await measureInRounds(
+      'scenario 6',
+      PATHS,
+      options,
+      (path) => measure(path, options.seconds),
+      options.warmUpEvery ? (path) => measure(path, WARM_UP_SECONDS) : undefined,
+    );
     return {
       samePage: viaPrisma === viaPlainPg,
       prisma: medianRun(runs.prisma),
       plainPg: medianRun(runs.plainPg),
-      ratio: summarise(rps('prisma').map((value, i) => value / Math.max(1, rps('plainPg')[i] as number))),
+      ratio: ratioOfRounds(runs.prisma, runs.plainPg, (run) => run.requestsPerSecond),
     };
   } finally {
     await stopAll(Object.values(systems).flatMap((system) => system.all));

@@ -1,4 +1,4 @@
-// `bun tools/bench/run-shedding.ts [--connections 10000] [--seconds 10] [--max-in-flight 64] [--queue 1024] [--queue-timeout 500] [--retry-after-max 10] [--no-pin] [--impatient]`:
+// `bun tools/bench/run-shedding.ts [--connections 10000] [--seconds 10] [--max-in-flight 64] [--queue 1024] [--queue-timeout 500] [--retry-after-max 10] [--rounds 1] [--no-pin] [--impatient]`:
 // bench scenario 8 alone (10,000 concurrent clients on the database path through the gateway; see
 // shedding.ts), on the bench's own stack, without the other scenarios; admission settings default to
 // the gateway's (`--retry-after-max 1` is the constant 1 s of before). Prints the rows and writes
@@ -17,6 +17,7 @@ const { values: flags } = parseArgs({
   options: {
     connections: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '1' },
     'max-in-flight': { type: 'string' },
     queue: { type: 'string' },
     'queue-timeout': { type: 'string' },
@@ -38,6 +39,7 @@ try {
     seconds: Number(flags.seconds),
     connections: Number(flags.connections),
     impatient: Boolean(flags.impatient),
+    rounds: Number(flags.rounds),
     log,
     admission: {
       ...(flags['max-in-flight'] ? { maxInFlightPerReplica: Number(flags['max-in-flight']) } : {}),

@@ -7,6 +7,7 @@ import { startTcpProxy } from '../testing/tcp-proxy.ts';
 import { type BenchStack, DATABASE, type RunningService, startService } from './bench-stack.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import { type PoolerQueueWatch, watchPoolerQueue } from './pooler-queue.ts';
+import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds, WARM_UP_SECONDS } from './rounds.ts';
 import { watchSlowStatements } from './slow-statements.ts';
 
 export interface ScenarioOptions {
@@ -167,31 +168,51 @@ export async function startSystem(
   return { gateway, client, all: [gateway, auth, user, client] };
 }
 
-/** Scenario 3: 64 then 1,000 concurrent clients on the list through the gateway, database path. */
-export async function runScale(options: ScenarioOptions) {
+/**
+ * Scenario 3: 64 and 1,000 concurrent clients on the list through the gateway, database path, in
+ * rounds (rounds.ts); the ratio of served pages, 1,000 against 64, taken within each round.
+ */
+export async function runScale(options: ScenarioOptions & RoundsOptions) {
   const { stack } = options;
   const system = await startSystem(stack, {});
   try {
-    const target = (connections: number) => [
-      {
-        url: `${system.gateway.url}${LIST_PATH}`,
-        headers: { authorization: `Bearer ${tokenFor(stack)}` },
-        connections,
-      },
-    ];
+    const measure = (connections: number, seconds: number) =>
+      runLoad(
+        [
+          {
+            url: `${system.gateway.url}${LIST_PATH}`,
+            headers: { authorization: `Bearer ${tokenFor(stack)}` },
+            connections,
+          },
+        ],
+        seconds,
+        stack.serverConnections,
+      );
     // A second first, not measured, as scenarios 6 and 8 do: a cold worker's first requests can find
-    // its event loop still busy compiling and be told 503 SERVICE_OVERLOADED.
-    await runLoad(target(64), 1, stack.serverConnections);
-    const at64 = await runLoad(target(64), options.seconds, stack.serverConnections);
-    const at1000 = await runLoad(target(1000), options.seconds, stack.serverConnections);
-    // Served pages only: past the gateway's admission bound the surplus is answered 503 at once, and
-    // those quick refusals would otherwise count as throughput.
-    const served = (result: LoadResult) => result.requests - (result.errors['503'] ?? 0);
-    return { at64, at1000, ratio: round(served(at1000) / Math.max(1, served(at64))) };
+    // its event loop still busy compiling and be told 503 SERVICE_OVERLOADED. No warm-up between
+    // measurements: the one system is never idle between them.
+    await measure(64, 1);
+    const runs = await measureInRounds('scenario 3', ['at64', 'at1000'] as const, options, (target) =>
+      measure(target === 'at64' ? 64 : 1000, options.seconds),
+    );
+    return {
+      at64: medianRun(runs.at64, served),
+      at1000: medianRun(runs.at1000, served),
+      /** Every round's 1,000-client run, each of which the outcome checks look at. */
+      at1000Rounds: runs.at1000,
+      ratio: ratioOfRounds(runs.at1000, runs.at64, served),
+    };
   } finally {
     await stopAll(system.all);
   }
 }
+
+/**
+ * Served pages per second only: past the gateway's admission bound the surplus is answered 503 at
+ * once, and those quick refusals would otherwise count as throughput.
+ */
+export const served = (result: LoadResult) =>
+  result.requestsPerSecond * (1 - (result.errors['503'] ?? 0) / Math.max(1, result.requests));
 
 /** Scenario 4: the same list with Redis on; then with Redis stopped half-way through a run. */
 export async function runCache(options: ScenarioOptions) {
@@ -219,17 +240,15 @@ export async function runCache(options: ScenarioOptions) {
   }
 }
 
-const round = (value: number) => Math.round(value * 100) / 100;
-
 /** How much farther away the slow replica of scenario 7 is (a busier node, another zone). */
 const SLOW_REPLICA_LATENCY_MS = 20;
 
 /**
  * Scenario 7: the balancing policy. Two client-worker replicas serving the worker-cached list, one of
  * them behind a TCP proxy that adds SLOW_REPLICA_LATENCY_MS each way; the same load through a gateway
- * balancing round robin, then through one balancing by least outstanding requests.
+ * balancing round robin and through one balancing by least outstanding requests, in rounds (rounds.ts).
  */
-export async function runBalancing(options: ScenarioOptions) {
+export async function runBalancing(options: ScenarioOptions & RoundsOptions & { warmUpEvery: boolean }) {
   const { stack } = options;
   const redis = await startRedis();
   const env = serviceEnv(stack, {
@@ -246,25 +265,46 @@ export async function runBalancing(options: ScenarioOptions) {
   const slowProxy = await startTcpProxy(Number(new URL(slow.url).port), 'http');
   slowProxy.setLatency(SLOW_REPLICA_LATENCY_MS);
   const gateways: RunningService[] = [];
-  const through = async (policy: 'round-robin' | 'least-outstanding') => {
-    const gateway = await startService('gateway/server.ts', {
-      ...env,
-      EDGE_CACHE_ENABLED: 'false',
-      UPSTREAM_BALANCING: policy,
-      CLIENT_SERVICE_URL: `${fast.url},${slowProxy.url}`,
-    });
-    gateways.push(gateway);
-    const target = { url: `${gateway.url}${LIST_PATH}`, headers: { authorization: `Bearer ${tokenFor(stack)}` } };
-    await runLoad([{ ...target, connections: 8 }], 1, stack.serverConnections); // warm up
-    return runLoad([{ ...target, connections: 64 }], options.seconds, stack.serverConnections);
-  };
   try {
-    const roundRobin = await through('round-robin');
-    const leastOutstanding = await through('least-outstanding');
+    const policies = ['roundRobin', 'leastOutstanding'] as const;
+    const started = await Promise.all(
+      (['round-robin', 'least-outstanding'] as const).map((policy) =>
+        startService('gateway/server.ts', {
+          ...env,
+          EDGE_CACHE_ENABLED: 'false',
+          UPSTREAM_BALANCING: policy,
+          CLIENT_SERVICE_URL: `${fast.url},${slowProxy.url}`,
+        }),
+      ),
+    );
+    gateways.push(...started);
+    const measure = (policy: (typeof policies)[number], connections: number, seconds: number) =>
+      runLoad(
+        [
+          {
+            url: `${started[policies.indexOf(policy)]?.url}${LIST_PATH}`,
+            headers: { authorization: `Bearer ${tokenFor(stack)}` },
+            connections,
+          },
+        ],
+        seconds,
+        stack.serverConnections,
+      );
+    for (const policy of policies) await measure(policy, 8, 1); // warm up
+    const runs = await measureInRounds(
+      'scenario 7',
+      policies,
+      options,
+      (policy) => measure(policy, 64, options.seconds),
+      // Each gateway idles while the other is measured.
+      options.warmUpEvery ? (policy) => measure(policy, 64, WARM_UP_SECONDS) : undefined,
+    );
     return {
-      roundRobin,
-      leastOutstanding,
-      ratio: round(leastOutstanding.requestsPerSecond / Math.max(1, roundRobin.requestsPerSecond)),
+      roundRobin: medianRun(runs.roundRobin),
+      leastOutstanding: medianRun(runs.leastOutstanding),
+      /** Every round's runs, each of which the outcome checks look at. */
+      rounds: runs,
+      ratio: ratioOfRounds(runs.leastOutstanding, runs.roundRobin, (run) => run.requestsPerSecond),
     };
   } finally {
     await stopAll([...gateways, fast, slow]);

@@ -20,6 +20,7 @@ import { type BenchStack, type RunningService, startService } from './bench-stac
 import { onLoadCore } from './cpu-pinning.ts';
 import { ensureOpenFiles, type OpenFilesLimit } from './open-files.ts';
 import { processCpuSeconds } from './process-cpu.ts';
+import { measureInRounds, medianRun, type RatioSummary, type RoundsOptions, ratioOfRounds } from './rounds.ts';
 import { tokenFor } from './scenarios.ts';
 
 const LIST_PATH = '/api/v1/clients?page=1&limit=20';
@@ -66,25 +67,30 @@ export interface SheddingLoad {
 }
 
 export interface SheddingResult {
+  /** The median round's 64 clients and crowd (by 200s per second). */
   baseline: SheddingLoad;
   /** Clients that wait Retry-After after a 503. */
   crowd: SheddingLoad;
-  /** The same number of clients asking again at once after a 503 (full runs only). */
+  /** Every round's measurements, in round order; the outcome checks look at each crowd. */
+  rounds: { baseline: SheddingLoad[]; crowd: SheddingLoad[] };
+  /** The same number of clients asking again at once after a 503 (full runs only; once, after the rounds). */
   impatientCrowd?: SheddingLoad;
-  /** crowd.okPerSecond / baseline.okPerSecond, and the same for the impatient crowd. */
-  ratio: number;
+  /** crowd / baseline 200s per second, round by round; the impatient crowd against the median baseline. */
+  ratio: RatioSummary;
   impatientRatio?: number;
-  /** The gateway process's resident set: after the 64-client run, and its peak (VmHWM) after the crowd. */
+  /**
+   * The gateway process's resident set: after the first 64-client run (before any crowd), its peak
+   * (VmHWM) over all the runs, and after the last.
+   */
   gatewayMemoryMb: { afterBaseline: number; peak: number; afterCrowd: number };
   openFiles: OpenFilesLimit;
   pool: { perWorker: number } & typeof ADMISSION;
 }
 
-export interface SheddingOptions {
+export interface SheddingOptions extends RoundsOptions {
   stack: BenchStack;
   seconds: number;
   connections: number;
-  log: (line: string) => void;
   /** Also measure a crowd that ignores Retry-After. */
   impatient?: boolean;
   /** The gateway's admission settings; the defaults are the gateway's own (UPSTREAM_*). */
@@ -140,18 +146,25 @@ export async function runShedding(options: SheddingOptions): Promise<SheddingRes
     const run = (clients: number, seconds: number, honorRetryAfter = true) =>
       measure({ target, connections: clients, seconds, stack, processes, honorRetryAfter });
     await run(64, 1); // warm up the worker, the pool and the gateway's connections
-    const baseline = await run(64, options.seconds);
-    const afterBaseline = residentMb(gateway, 'VmRSS');
-    const crowd = await run(connections, options.seconds);
+    // No warm-up between measurements: the one system is never idle between them.
+    let afterBaseline: number | undefined;
+    const rounds = await measureInRounds('scenario 8', ['baseline', 'crowd'] as const, options, async (target) => {
+      const load = await run(target === 'baseline' ? 64 : connections, options.seconds);
+      if (target === 'baseline') afterBaseline ??= residentMb(gateway, 'VmRSS');
+      return load;
+    });
+    const okPerSecond = (load: SheddingLoad) => load.okPerSecond;
+    const baseline = medianRun(rounds.baseline, okPerSecond);
     const impatientCrowd = options.impatient ? await run(connections, options.seconds, false) : undefined;
     return {
       baseline,
-      crowd,
+      crowd: medianRun(rounds.crowd, okPerSecond),
+      rounds,
       impatientCrowd,
-      ratio: ratioOf(crowd, baseline),
+      ratio: ratioOfRounds(rounds.crowd, rounds.baseline, okPerSecond),
       impatientRatio: impatientCrowd && ratioOf(impatientCrowd, baseline),
       gatewayMemoryMb: {
-        afterBaseline,
+        afterBaseline: afterBaseline ?? 0,
         peak: residentMb(gateway, 'VmHWM'),
         afterCrowd: residentMb(gateway, 'VmRSS'),
       },
