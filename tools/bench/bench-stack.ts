@@ -27,6 +27,12 @@ export interface BenchStack {
   serverConnections(): Promise<number>;
   /** A query on the observer's one connection (a superuser's, to the postgres database), so watching adds no connection. */
   observe(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  /**
+   * What PostgreSQL and the transaction pooler logged from `since` (a Date.now() value), each line
+   * prefixed by who logged it: PostgreSQL logs its connections, disconnections, statements over 1 s
+   * and lock waits here; PgBouncer its server logins and closes. Diagnostics, for a scenario's errors.
+   */
+  serverLog(since: number): string[];
   /** Stops the session-mode pooler, whose pool would otherwise keep its server connections open. */
   retireSessionPooler(): Promise<void>;
   close(): Promise<void>;
@@ -40,11 +46,14 @@ export async function startBenchStack(options: {
   progress: (line: string) => void;
 }): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'poolwise-bench-'));
+  const log = serverLogRing();
   const postgres = await startEmbeddedPostgres({
     dataDir: join(dir, 'data'),
     persistent: false,
     maxConnections: FREE_TIER.maxConnections,
+    onLog: (line) => log.add('postgres', String(line).trim()),
   });
+  await logConnectionsAndSlowStatements(postgres);
   await createDatabase(postgres, DATABASE);
   const directUrl = postgres.urlFor(DATABASE);
   await applyMigrations(directUrl);
@@ -56,6 +65,7 @@ export async function startBenchStack(options: {
       poolMode: 'transaction',
       poolSize: FREE_TIER.poolSize,
       maxClientConn: 5000,
+      onLog: (line) => log.add('pgbouncer', line),
     }),
     startPgBouncer({
       upstream: postgres,
@@ -86,6 +96,7 @@ export async function startBenchStack(options: {
     user,
     serverConnections,
     observe: (text: string, values?: unknown[]) => observer.query(text, values),
+    serverLog: log.since,
     async retireSessionPooler() {
       await session.stop();
       for (let waited = 0; (await serverConnections()) > 0 && waited < 10_000; waited += 100) await Bun.sleep(100);
@@ -97,6 +108,41 @@ export async function startBenchStack(options: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The servers' last log lines, with when they arrived (enough for one scenario's 15 s, and bounded). */
+function serverLogRing(keep = 5_000) {
+  const lines: { at: number; line: string }[] = [];
+  return {
+    add(who: string, line: string) {
+      lines.push({ at: Date.now(), line: `${who}: ${line}` });
+      if (lines.length > keep) lines.splice(0, lines.length - keep);
+    },
+    since: (since: number) => lines.filter((entry) => entry.at >= since).map((entry) => entry.line),
+  };
+}
+
+/**
+ * Connections, disconnections, statements over 1 s and lock waits into PostgreSQL's log (a few lines
+ * a second through a pool; scenario 2's rare error is read against them).
+ */
+async function logConnectionsAndSlowStatements(postgres: PostgresServer) {
+  const client = new pg.Client({ connectionString: postgres.urlFor('postgres') });
+  await client.connect();
+  try {
+    for (const setting of [
+      'log_connections = on',
+      'log_disconnections = on',
+      'log_min_duration_statement = 1000',
+      'log_lock_waits = on',
+      "log_line_prefix = '%m [%p] %u@%d '",
+    ]) {
+      await client.query(`ALTER SYSTEM SET ${setting}`);
+    }
+    await client.query('SELECT pg_reload_conf()');
+  } finally {
+    await client.end();
+  }
 }
 
 /** Users and clients, generated in SQL so 100k rows take seconds; the first user owns 500 clients. */

@@ -98,6 +98,7 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
     );
     const slowStatements = mode === 'transaction' ? watchSlowStatements(stack.observe, DATABASE) : undefined;
     const poolerQueue = mode === 'transaction' ? await watchPoolerQueue(stack.transactionUrl) : undefined;
+    const loadStarted = Date.now();
     const result = await runLoad(
       replicas.map(({ service, path }) => ({
         url: `${service.url}${path}`,
@@ -110,7 +111,9 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
     const longRunning = (await slowStatements?.stop()) ?? [];
     const queue = await poolerQueue?.stop();
     // Through the transaction pooler every error is a finding (a rare 503 there is still unexplained).
-    if (queue && result.errorCount > 0) reportTransactionModeErrors(options.log, longRunning, queue, replicas);
+    if (queue && result.errorCount > 0) {
+      reportTransactionModeErrors(options.log, longRunning, queue, replicas, stack.serverLog(loadStarted));
+    }
     return result;
   } finally {
     await stopAll(replicas.map((replica) => replica.service));
@@ -119,17 +122,29 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
 
 /**
  * What names scenario 2's errors: PostgreSQL's statements that ran long, PgBouncer's longest queue
- * wait, and the replicas' own error lines (with the catalogue code).
+ * wait, the servers' log during the load (PostgreSQL's refusals and slow statements, PgBouncer's
+ * server logins and closes), and the replicas' own error lines (with the catalogue code).
  */
 function reportTransactionModeErrors(
   log: (line: string) => void,
   longRunning: string[],
   queue: Awaited<ReturnType<PoolerQueueWatch['stop']>>,
   replicas: { service: RunningService }[],
+  serverLog: string[],
 ) {
   log(`scenario 2: statements running over 1 s meanwhile: ${longRunning.length ? '' : 'none'}`);
   for (const line of longRunning) log(`scenario 2:   ${line}`);
   log(`scenario 2: longest wait in PgBouncer's queue: ${queue.longestWaitSeconds} s (${queue.atThatMoment})`);
+  const count = (text: string) => serverLog.filter((line) => line.includes(text)).length;
+  log(
+    `scenario 2: during the load PostgreSQL authorised ${count('connection authorized')} connections and ended ${count('disconnection:')}; PgBouncer opened ${count('new connection to server')} server connections`,
+  );
+  // PostgreSQL's refusals, errors and slow statements; PgBouncer's server-side events (S-0x...).
+  const notable = serverLog.filter(
+    (line) =>
+      /FATAL|ERROR|WARNING|duration:|still waiting/.test(line) || (line.startsWith('pgbouncer:') && / S-0x/.test(line)),
+  );
+  for (const line of notable.slice(0, 60)) log(`scenario 2:   ${line.slice(0, 300)}`);
   for (const { service } of replicas) {
     const errorLines = service
       .output()

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { ensureApplicationRole } from './app-role.ts';
 import type { PostgresServer } from './postgres.ts';
 import {
@@ -38,6 +39,8 @@ export interface PgBouncerOptions {
   queryWaitTimeout?: number;
   /** Seconds an unused server connection stays open (default 30); the fault suite shortens it to see leaks. */
   serverIdleTimeout?: number;
+  /** Each line PgBouncer logs (its server logins and closes among them), as it arrives. */
+  onLog?: (line: string) => void;
 }
 
 export interface RunningPgBouncer {
@@ -128,6 +131,11 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<Running
     const started = spawn(binary, [...(runAs ? ['-u', runAs] : []), iniPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     const output = collectOutput(started);
+    const { onLog } = options;
+    if (onLog) {
+      for (const stream of [started.stdout, started.stderr])
+        if (stream) createInterface({ input: stream }).on('line', onLog);
+    }
     try {
       await waitForPort(port, 'pgbouncer', 10_000, started, host);
     } catch (error) {
