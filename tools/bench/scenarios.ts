@@ -139,12 +139,12 @@ function reportTransactionModeErrors(
   log(
     `scenario 2: during the load PostgreSQL authorised ${count('connection authorized')} connections and ended ${count('disconnection:')}; PgBouncer opened ${count('new connection to server')} server connections`,
   );
-  // PostgreSQL's refusals, errors and slow statements; PgBouncer's server-side events (S-0x...).
-  const notable = serverLog.filter(
-    (line) =>
-      /FATAL|ERROR|WARNING|duration:|still waiting/.test(line) || (line.startsWith('pgbouncer:') && / S-0x/.test(line)),
-  );
+  // PostgreSQL's refusals, errors and slow statements first, then PgBouncer's server-side events (S-0x...).
+  const alarming = serverLog.filter((line) => /FATAL|ERROR|WARNING|duration:|still waiting/.test(line));
+  const serverEvents = serverLog.filter((line) => line.startsWith('pgbouncer:') && / S-0x/.test(line));
+  const notable = [...alarming, ...serverEvents.filter((line) => !alarming.includes(line))];
   for (const line of notable.slice(0, 60)) log(`scenario 2:   ${line.slice(0, 300)}`);
+  if (notable.length > 60) log(`scenario 2:   ... and ${notable.length - 60} more`);
   for (const { service } of replicas) {
     const errorLines = service
       .output()
@@ -210,6 +210,7 @@ export async function runScale(options: ScenarioOptions & RoundsOptions) {
     const runs = await measureInRounds('scenario 3', ['at64', 'at1000'] as const, options, (target) =>
       measure(target === 'at64' ? 64 : 1000, options.seconds),
     );
+    // Each side's median run, picked on its own (the two may come from different rounds).
     return {
       at64: medianRun(runs.at64, served),
       at1000: medianRun(runs.at1000, served),
@@ -255,13 +256,19 @@ export async function runCache(options: ScenarioOptions) {
   }
 }
 
+/** Scenario 7's policies, by the name its results use and the gateway's UPSTREAM_BALANCING value. */
+const UPSTREAM_BALANCING = { roundRobin: 'round-robin', leastOutstanding: 'least-outstanding' } as const;
+type BalancingPolicy = keyof typeof UPSTREAM_BALANCING;
+const POLICIES = Object.keys(UPSTREAM_BALANCING) as BalancingPolicy[];
+
 /** How much farther away the slow replica of scenario 7 is (a busier node, another zone). */
 const SLOW_REPLICA_LATENCY_MS = 20;
 
 /**
  * Scenario 7: the balancing policy. Two client-worker replicas serving the worker-cached list, one of
  * them behind a TCP proxy that adds SLOW_REPLICA_LATENCY_MS each way; the same load through a gateway
- * balancing round robin and through one balancing by least outstanding requests, in rounds (rounds.ts).
+ * balancing round robin and through one balancing by least outstanding requests, both in every round
+ * (rounds.ts).
  */
 export async function runBalancing(options: ScenarioOptions & RoundsOptions & { warmUpEvery: boolean }) {
   const { stack } = options;
@@ -279,25 +286,22 @@ export async function runBalancing(options: ScenarioOptions & RoundsOptions & { 
   ]);
   const slowProxy = await startTcpProxy(Number(new URL(slow.url).port), 'http');
   slowProxy.setLatency(SLOW_REPLICA_LATENCY_MS);
-  const gateways: RunningService[] = [];
+  const gateways: Partial<Record<BalancingPolicy, RunningService>> = {};
   try {
-    const policies = ['roundRobin', 'leastOutstanding'] as const;
-    const started = await Promise.all(
-      (['round-robin', 'least-outstanding'] as const).map((policy) =>
-        startService('gateway/server.ts', {
-          ...env,
-          EDGE_CACHE_ENABLED: 'false',
-          UPSTREAM_BALANCING: policy,
-          CLIENT_SERVICE_URL: `${fast.url},${slowProxy.url}`,
-        }),
-      ),
-    );
-    gateways.push(...started);
-    const measure = (policy: (typeof policies)[number], connections: number, seconds: number) =>
+    // One after the other, each kept as it starts, so a failed start still stops the other.
+    for (const policy of POLICIES) {
+      gateways[policy] = await startService('gateway/server.ts', {
+        ...env,
+        EDGE_CACHE_ENABLED: 'false',
+        UPSTREAM_BALANCING: UPSTREAM_BALANCING[policy],
+        CLIENT_SERVICE_URL: `${fast.url},${slowProxy.url}`,
+      });
+    }
+    const measure = (policy: BalancingPolicy, connections: number, seconds: number) =>
       runLoad(
         [
           {
-            url: `${started[policies.indexOf(policy)]?.url}${LIST_PATH}`,
+            url: `${gateways[policy]?.url}${LIST_PATH}`,
             headers: { authorization: `Bearer ${tokenFor(stack)}` },
             connections,
           },
@@ -305,10 +309,10 @@ export async function runBalancing(options: ScenarioOptions & RoundsOptions & { 
         seconds,
         stack.serverConnections,
       );
-    for (const policy of policies) await measure(policy, 8, 1); // warm up
+    for (const policy of POLICIES) await measure(policy, 8, 1); // warm up (a quick run has no other)
     const runs = await measureInRounds(
       'scenario 7',
-      policies,
+      POLICIES,
       options,
       (policy) => measure(policy, 64, options.seconds),
       // Each gateway idles while the other is measured.
@@ -322,7 +326,7 @@ export async function runBalancing(options: ScenarioOptions & RoundsOptions & { 
       ratio: ratioOfRounds(runs.leastOutstanding, runs.roundRobin, (run) => run.requestsPerSecond),
     };
   } finally {
-    await stopAll([...gateways, fast, slow]);
+    await stopAll([...Object.values(gateways), fast, slow]);
     await slowProxy.stop();
     await redis.stop();
   }

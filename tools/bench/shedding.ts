@@ -67,7 +67,7 @@ export interface SheddingLoad {
 }
 
 export interface SheddingResult {
-  /** The median round's 64 clients and crowd (by 200s per second). */
+  /** 64 clients: the median run by 200s per second (baseline and crowd each picked on its own). */
   baseline: SheddingLoad;
   /** Clients that wait Retry-After after a 503. */
   crowd: SheddingLoad;
@@ -80,9 +80,9 @@ export interface SheddingResult {
   impatientRatio?: number;
   /**
    * The gateway process's resident set: after the first 64-client run (before any crowd), its peak
-   * (VmHWM) over all the runs, and after the last.
+   * (VmHWM) over all the runs, and after the last run.
    */
-  gatewayMemoryMb: { afterBaseline: number; peak: number; afterCrowd: number };
+  gatewayMemoryMb: { afterBaseline: number; peak: number; afterLastRun: number };
   openFiles: OpenFilesLimit;
   pool: { perWorker: number } & typeof ADMISSION;
 }
@@ -166,7 +166,7 @@ export async function runShedding(options: SheddingOptions): Promise<SheddingRes
       gatewayMemoryMb: {
         afterBaseline: afterBaseline ?? 0,
         peak: residentMb(gateway, 'VmHWM'),
-        afterCrowd: residentMb(gateway, 'VmRSS'),
+        afterLastRun: residentMb(gateway, 'VmRSS'),
       },
       openFiles,
       pool: { perWorker: POOL_PER_WORKER, ...admission },
