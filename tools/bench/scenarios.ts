@@ -139,18 +139,22 @@ function reportTransactionModeErrors(
   log(
     `scenario 2: during the load PostgreSQL authorised ${count('connection authorized')} connections and ended ${count('disconnection:')}; PgBouncer opened ${count('new connection to server')} server connections`,
   );
-  // PostgreSQL's refusals, errors and slow statements first, then PgBouncer's server-side events (S-0x...).
+  // PostgreSQL's refusals, errors and slow statements first, then its connections (which backend, when,
+  // how long its session lasted) and PgBouncer's server-side events (S-0x...).
   const alarming = serverLog.filter((line) => /FATAL|ERROR|WARNING|duration:|still waiting/.test(line));
-  const serverEvents = serverLog.filter((line) => line.startsWith('pgbouncer:') && / S-0x/.test(line));
+  const serverEvents = serverLog.filter(
+    (line) =>
+      /connection authorized|disconnection:/.test(line) || (line.startsWith('pgbouncer:') && / S-0x/.test(line)),
+  );
   const notable = [...alarming, ...serverEvents.filter((line) => !alarming.includes(line))];
-  for (const line of notable.slice(0, 60)) log(`scenario 2:   ${line.slice(0, 300)}`);
-  if (notable.length > 60) log(`scenario 2:   ... and ${notable.length - 60} more`);
+  for (const line of notable.slice(0, 100)) log(`scenario 2:   ${line.slice(0, 300)}`);
+  if (notable.length > 100) log(`scenario 2:   ... and ${notable.length - 100} more`);
   for (const { service } of replicas) {
     const errorLines = service
       .output()
       .split('\n')
       .filter((line) => line.includes('"level":50'));
-    for (const line of errorLines.slice(-3)) log(`scenario 2: ${line.slice(0, 600)}`);
+    for (const line of errorLines.slice(-3)) log(`scenario 2: ${line.slice(0, 1500)}`);
   }
 }
 

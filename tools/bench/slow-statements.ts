@@ -1,4 +1,4 @@
-// What PostgreSQL was doing while a load ran: every statement (autovacuum included) seen running for
+// What PostgreSQL was doing while a load ran: every statement (autovacuum included) seen not idle for
 // more than a second, sampled from pg_stat_activity. Scenario 2 answers one request in several
 // thousand with 503 in some full runs: a statement with no answer after DB_QUERY_TIMEOUT (5 s) where
 // p99 is half a second. This names what ran long, and what it waited on, when that happens.
@@ -45,12 +45,12 @@ export function watchSlowStatements(
   const sampling = (async () => {
     while (watching) {
       const { rows } = await query(
-        `SELECT pid, backend_type, coalesce(wait_event_type || '/' || wait_event, 'on CPU') AS wait_event,
+        `SELECT pid, backend_type, state || ', ' || coalesce(wait_event_type || '/' || wait_event, 'on CPU') AS wait_event,
                 left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query,
                 (extract(epoch FROM now() - query_start) * 1000)::int AS ms,
                 (extract(epoch FROM now() - backend_start) * 1000)::int AS backend_ms
            FROM pg_stat_activity
-          WHERE datname = $1 AND state = 'active' AND now() - query_start > make_interval(secs => $2::float8 / 1000)`,
+          WHERE datname = $1 AND state <> 'idle' AND now() - query_start > make_interval(secs => $2::float8 / 1000)`,
         [database, thresholdMs],
       );
       for (const row of rows) {
