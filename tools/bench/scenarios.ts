@@ -8,7 +8,7 @@ import { type BenchStack, DATABASE, type RunningService, startService } from './
 import { type LoadResult, runLoad } from './load.ts';
 import { type PoolerQueueWatch, watchPoolerQueue } from './pooler-queue.ts';
 import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds, WARM_UP_SECONDS } from './rounds.ts';
-import { watchSlowStatements } from './slow-statements.ts';
+import { type SlowStatementWatch, watchSlowStatements } from './slow-statements.ts';
 
 export interface ScenarioOptions {
   stack: BenchStack;
@@ -108,11 +108,17 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
       options.seconds,
       stack.serverConnections,
     );
-    const longRunning = (await slowStatements?.stop()) ?? [];
+    const postgresSeen = (await slowStatements?.stop()) ?? { statements: [], runQueue: [] };
     const queue = await poolerQueue?.stop();
+    // Always, errors or not: what a backend's wait for a CPU looks like when nothing went wrong.
+    if (slowStatements) {
+      options.log(
+        `scenario 2: a PostgreSQL backend's longest wait for a CPU: ${postgresSeen.runQueue[0] ?? 'none seen'}`,
+      );
+    }
     // Through the transaction pooler every error is a finding (a rare 503 there is still unexplained).
     if (queue && result.errorCount > 0) {
-      reportTransactionModeErrors(options.log, longRunning, queue, replicas, stack.serverLog(loadStarted));
+      reportTransactionModeErrors(options.log, postgresSeen, queue, replicas, stack.serverLog(loadStarted));
     }
     return result;
   } finally {
@@ -127,13 +133,15 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
  */
 function reportTransactionModeErrors(
   log: (line: string) => void,
-  longRunning: string[],
+  postgresSeen: Awaited<ReturnType<SlowStatementWatch['stop']>>,
   queue: Awaited<ReturnType<PoolerQueueWatch['stop']>>,
   replicas: { service: RunningService }[],
   serverLog: string[],
 ) {
-  log(`scenario 2: statements running over 1 s meanwhile: ${longRunning.length ? '' : 'none'}`);
-  for (const line of longRunning) log(`scenario 2:   ${line}`);
+  log(`scenario 2: statements not idle for over 1 s meanwhile: ${postgresSeen.statements.length ? '' : 'none'}`);
+  for (const line of postgresSeen.statements) log(`scenario 2:   ${line}`);
+  log(`scenario 2: PostgreSQL backends' longest waits for a CPU while ready to run:`);
+  for (const line of postgresSeen.runQueue) log(`scenario 2:   ${line}`);
   log(`scenario 2: longest wait in PgBouncer's queue: ${queue.longestWaitSeconds} s (${queue.atThatMoment})`);
   const count = (text: string) => serverLog.filter((line) => line.includes(text)).length;
   log(

@@ -6,7 +6,7 @@
 // It asks through a connection the caller already has (the bench's observer): one more would take
 // one of PostgreSQL's 20 slots, the very thing scenario 2 runs short of.
 import type pg from 'pg';
-import { processCpuSeconds } from './process-cpu.ts';
+import { processCpuSeconds, processSchedule } from './process-cpu.ts';
 
 interface SlowStatement {
   pid: number;
@@ -30,9 +30,29 @@ function processCpuMs(pid: number): number | undefined {
 }
 
 export interface SlowStatementWatch {
-  /** Stops sampling; the statements seen, longest first, one line each. */
-  stop(): Promise<string[]>;
+  /**
+   * Stops sampling. `statements`: those seen, longest first, one line each. `runQueue`: the backends
+   * that waited longest for a CPU while ready to run, in one unbroken stretch (from each sample to the
+   * next, the wait grew by most of the time between them), longest first, one line each.
+   */
+  stop(): Promise<{ statements: string[]; runQueue: string[] }>;
 }
+
+/** A backend's schedule as last sampled, and its longest stretch of waiting on a run queue. */
+interface BackendSchedule {
+  pid: number;
+  at: number;
+  waitingNs: number;
+  runningNs: number;
+  stretchMs: number;
+  longestStretchMs: number;
+  /** Its whole wait over the samples, ms. */
+  waitedMs: number;
+  backendAgeMs: number;
+}
+
+/** A sample interval counts as waiting when the run-queue wait grew by at least this share of it. */
+const WAITING_SHARE = 0.8;
 
 export function watchSlowStatements(
   query: (text: string, values?: unknown[]) => Promise<pg.QueryResult>,
@@ -41,6 +61,23 @@ export function watchSlowStatements(
 ): SlowStatementWatch {
   const { everyMs = 250, thresholdMs = 1_000, keep = 20 } = options;
   const seen = new Map<string, SlowStatement>();
+  const schedules = new Map<number, BackendSchedule>();
+  const followSchedule = (pid: number, backendAgeMs: number) => {
+    const now = performance.now();
+    const schedule = processSchedule(pid);
+    if (!schedule) return;
+    const known = schedules.get(pid);
+    if (!known) {
+      schedules.set(pid, { pid, at: now, ...schedule, stretchMs: 0, longestStretchMs: 0, waitedMs: 0, backendAgeMs });
+      return;
+    }
+    const intervalMs = now - known.at;
+    const waitedMs = (schedule.waitingNs - known.waitingNs) / 1e6;
+    known.stretchMs = waitedMs >= WAITING_SHARE * intervalMs ? known.stretchMs + intervalMs : 0;
+    known.longestStretchMs = Math.max(known.longestStretchMs, known.stretchMs);
+    known.waitedMs += waitedMs;
+    Object.assign(known, { at: now, ...schedule, backendAgeMs });
+  };
   let watching = true;
   const sampling = (async () => {
     while (watching) {
@@ -49,11 +86,14 @@ export function watchSlowStatements(
                 left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query,
                 (extract(epoch FROM now() - query_start) * 1000)::int AS ms,
                 (extract(epoch FROM now() - backend_start) * 1000)::int AS backend_ms
+                state <> 'idle' AND now() - query_start > make_interval(secs => $2::float8 / 1000) AS slow
            FROM pg_stat_activity
-          WHERE datname = $1 AND state <> 'idle' AND now() - query_start > make_interval(secs => $2::float8 / 1000)`,
+          WHERE datname = $1`,
         [database, thresholdMs],
       );
       for (const row of rows) {
+        followSchedule(row.pid, row.backend_ms);
+        if (!row.slow) continue;
         const key = `${row.pid} ${row.query}`;
         const known = seen.get(key);
         const latest = {
@@ -74,7 +114,15 @@ export function watchSlowStatements(
     async stop() {
       watching = false;
       await sampling.catch(() => {});
-      return [...seen.values()]
+      const runQueue = [...schedules.values()]
+        .sort((a, b) => b.longestStretchMs - a.longestStretchMs)
+        .slice(0, 3)
+        .map(
+          (b) =>
+            `pid ${b.pid}: ${Math.round(b.longestStretchMs)} ms in one stretch, ${Math.round(b.waitedMs)} ms in all ` +
+            `(backend ${b.backendAgeMs} ms old when last seen, ${Math.round(b.runningNs / 1e6)} ms on a CPU in all)`,
+        );
+      const statements = [...seen.values()]
         .sort((a, b) => b.longestMs - a.longestMs)
         .slice(0, keep)
         .map(
@@ -82,6 +130,7 @@ export function watchSlowStatements(
             `${s.longestMs} ms, pid ${s.pid} (${s.backend}, ${s.waitEvent}; backend ${s.backendAgeMs} ms old, ` +
             `${s.cpuMs ?? '?'} ms CPU in all): ${s.query}`,
         );
+      return { statements, runQueue };
     },
   };
 }
