@@ -85,7 +85,7 @@ export function watchSlowStatements(
         `SELECT pid, backend_type, state || ', ' || coalesce(wait_event_type || '/' || wait_event, 'on CPU') AS wait_event,
                 left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query,
                 (extract(epoch FROM now() - query_start) * 1000)::int AS ms,
-                (extract(epoch FROM now() - backend_start) * 1000)::int AS backend_ms
+                (extract(epoch FROM now() - backend_start) * 1000)::int AS backend_ms,
                 state <> 'idle' AND now() - query_start > make_interval(secs => $2::float8 / 1000) AS slow
            FROM pg_stat_activity
           WHERE datname = $1`,
@@ -113,7 +113,12 @@ export function watchSlowStatements(
   return {
     async stop() {
       watching = false;
-      await sampling.catch(() => {});
+      // A diagnostic, not a check: a failed query ends the sampling, and says so instead of the lines.
+      const failed = await sampling.then(
+        () => undefined,
+        (error: Error) => `the watcher stopped: ${error.message}`,
+      );
+      if (failed) return { statements: [failed], runQueue: [failed] };
       const runQueue = [...schedules.values()]
         .sort((a, b) => b.longestStretchMs - a.longestStretchMs)
         .slice(0, 3)
