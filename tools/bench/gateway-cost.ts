@@ -15,7 +15,7 @@ import { startService } from './bench-stack.ts';
 import type { LoadResult } from './load.ts';
 import { runLoad } from './load.ts';
 import { startNginx } from './peers/nginx.ts';
-import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds, WARM_UP_SECONDS } from './rounds.ts';
+import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds } from './rounds.ts';
 import { LIST_PATH, type ScenarioOptions, serviceEnv, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
 const TARGETS = [
@@ -49,7 +49,7 @@ export async function startProcess(argv: string[], port: number, what: string, e
 }
 
 const peer = (file: string) => join(REPOSITORY_ROOT, 'tools/bench', file);
-export async function runGatewayCost(options: ScenarioOptions & RoundsOptions & { warmUpEvery: boolean }) {
+export async function runGatewayCost(options: ScenarioOptions & RoundsOptions) {
   const { stack } = options;
   const redis = await startRedis();
   const system = await startSystem(stack, { CACHE_ENABLED: 'true', REDIS_URL: redis.url });
@@ -105,13 +105,7 @@ export async function runGatewayCost(options: ScenarioOptions & RoundsOptions & 
     // Fills the worker's cache entry and the session standing the edge needs (through the gateway as
     // deployed); in a full run also opens every peer's pools first. A quick run skips those seconds.
     for (const target of options.warmUpEvery ? TARGETS : (['edge'] as const)) await measure(target, 1);
-    const runs = await measureInRounds(
-      'scenario 5',
-      TARGETS,
-      options,
-      (target) => measure(target, options.seconds),
-      options.warmUpEvery ? (target) => measure(target, WARM_UP_SECONDS) : undefined,
-    );
+    const runs = await measureInRounds('scenario 5', TARGETS, options, measure);
     const ratio = (a: Target, b: Target) => ratioOfRounds(runs[a], runs[b], (run) => run.requestsPerSecond);
     const rows = Object.fromEntries(TARGETS.map((target) => [target, medianRun(runs[target])])) as Record<
       Target,

@@ -10,10 +10,10 @@
 import pg from 'pg';
 import { buildPooledDatabaseConfig, openPooledDatabase } from '../../shared/db.ts';
 import { createClientRepository } from '../../workers/client/client-repository.ts';
-import { fetchPatiently, pagesPerSecond, runLoad } from './load.ts';
+import { fetchPatiently, pagesPerSecond } from './load.ts';
 import { createPlainPgClientList } from './plain-pg-client-list.ts';
-import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds, WARM_UP_SECONDS } from './rounds.ts';
-import { LIST_PATH, type ScenarioOptions, startSystem, stopAll, tokenFor } from './scenarios.ts';
+import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds } from './rounds.ts';
+import { LIST_PATH, loadList, type ScenarioOptions, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
 const PLAIN_PG_CLIENT_WORKER = 'tools/bench/peers/plain-pg-client-worker.ts';
 /** The workers' pool in the system as deployed (startSystem's DB_POOL_SIZE); the in-process pools match it. */
@@ -23,7 +23,7 @@ type ListPath = (typeof PATHS)[number];
 
 const round = (value: number) => Math.round(value * 100) / 100;
 
-type ListQueryCostOptions = ScenarioOptions & RoundsOptions & { warmUpEvery: boolean };
+type ListQueryCostOptions = ScenarioOptions & RoundsOptions;
 
 export async function runListQueryCost(options: ListQueryCostOptions) {
   const endToEnd = await measureEndToEnd(options);
@@ -40,8 +40,7 @@ async function measureEndToEnd(options: ListQueryCostOptions) {
     const gateways = { prisma: systems.prisma.gateway.url, plainPg: systems.plainPg.gateway.url };
     const headers = { authorization: `Bearer ${tokenFor(stack)}` };
     const url = (path: ListPath) => `${gateways[path]}${LIST_PATH}`;
-    const measure = (path: ListPath, seconds: number) =>
-      runLoad([{ url: url(path), headers, connections: 64 }], seconds, stack.serverConnections);
+    const measure = (path: ListPath, seconds: number) => loadList(stack, gateways[path], 64, seconds);
     // Opens both systems' pools and warms their code (JIT) before anything is compared.
     for (const path of PATHS) await measure(path, 1);
     // Both must serve the same page, or the comparison would be of different work (asked once warm, and
@@ -54,13 +53,7 @@ async function measureEndToEnd(options: ListQueryCostOptions) {
     );
     if (viaPrisma !== viaPlainPg)
       options.log(`scenario 6: the two workers answered differently:\n${viaPrisma}\n${viaPlainPg}`);
-    const runs = await measureInRounds(
-      'scenario 6',
-      PATHS,
-      options,
-      (path) => measure(path, options.seconds),
-      options.warmUpEvery ? (path) => measure(path, WARM_UP_SECONDS) : undefined,
-    );
+    const runs = await measureInRounds('scenario 6', PATHS, options, measure);
     return {
       samePage: viaPrisma === viaPlainPg,
       prisma: medianRun(runs.prisma),

@@ -13,7 +13,11 @@ export interface RatioSummary {
   runs: number[];
 }
 
-export type RoundsOptions = Pick<ScenarioOptions, 'log' | 'betweenMeasurements'> & { rounds: number };
+export type RoundsOptions = Pick<ScenarioOptions, 'log' | 'betweenMeasurements' | 'seconds'> & {
+  rounds: number;
+  /** Warm each target up for WARM_UP_SECONDS right before each of its measurements (full runs). */
+  warmUpEvery?: boolean;
+};
 
 /**
  * Unmeasured load on a target right before each of its measured runs in a full run's rounds, where a
@@ -22,18 +26,18 @@ export type RoundsOptions = Pick<ScenarioOptions, 'log' | 'betweenMeasurements'>
  * go of when idle is gone. Without it, scenario 6's round that measured Prisma right after its idle was
  * the lowest of three in three full runs of 2026-11-29 (0.89, 0.86 and 0.89).
  */
-export const WARM_UP_SECONDS = 2;
+const WARM_UP_SECONDS = 2;
 
 /**
- * Measures every target `rounds` times, the order alternating between rounds; `warmUp`, when given,
- * runs right before each measurement of a target. Returns each target's measurements in round order.
+ * Measures every target `rounds` times for `seconds`, the order alternating between rounds, each
+ * measurement right after its warm-up when `warmUpEvery`. Returns each target's measurements in round
+ * order.
  */
 export async function measureInRounds<Target extends string, Result>(
   scenario: string,
   targets: readonly Target[],
   options: RoundsOptions,
-  measure: (target: Target) => Promise<Result>,
-  warmUp?: (target: Target) => Promise<unknown>,
+  measure: (target: Target, seconds: number) => Promise<Result>,
 ): Promise<Record<Target, Result[]>> {
   if (!(options.rounds >= 1)) throw new Error(`${scenario}: at least one round, not ${options.rounds}`);
   const runs = Object.fromEntries(targets.map((target) => [target, [] as Result[]])) as Record<Target, Result[]>;
@@ -41,8 +45,8 @@ export async function measureInRounds<Target extends string, Result>(
     if (options.rounds > 1) options.log(`${scenario}: round ${r + 1} of ${options.rounds}`);
     options.betweenMeasurements?.();
     for (const target of r % 2 ? [...targets].reverse() : targets) {
-      if (warmUp) await warmUp(target);
-      runs[target].push(await measure(target));
+      if (options.warmUpEvery) await measure(target, WARM_UP_SECONDS);
+      runs[target].push(await measure(target, options.seconds));
     }
   }
   return runs;

@@ -7,7 +7,7 @@ import { startTcpProxy } from '../testing/tcp-proxy.ts';
 import { type BenchStack, DATABASE, type RunningService, startService } from './bench-stack.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import { type PoolerQueueWatch, watchPoolerQueue } from './pooler-queue.ts';
-import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds, WARM_UP_SECONDS } from './rounds.ts';
+import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds } from './rounds.ts';
 import { type SlowStatementWatch, watchSlowStatements } from './slow-statements.ts';
 
 export interface ScenarioOptions {
@@ -29,6 +29,16 @@ export function tokenFor(stack: BenchStack, user: { id: string; sessionId: strin
     aud: 'poolwise-api',
     expiresIn: 3_600_000,
   })({ sub: user.id, role: 'USER', sid: user.sessionId });
+}
+
+/** `connections` clients asking `gateway` for the list page with the stack user's token, for `seconds`. */
+export function loadList(stack: BenchStack, gateway: string, connections: number, seconds: number) {
+  const target = {
+    url: `${gateway}${LIST_PATH}`,
+    headers: { authorization: `Bearer ${tokenFor(stack)}` },
+    connections,
+  };
+  return runLoad([target], seconds, stack.serverConnections);
 }
 
 export function serviceEnv(stack: BenchStack, extra: Record<string, string>): Record<string, string> {
@@ -203,24 +213,13 @@ export async function runScale(options: ScenarioOptions & RoundsOptions) {
   const { stack } = options;
   const system = await startSystem(stack, {});
   try {
-    const measure = (connections: number, seconds: number) =>
-      runLoad(
-        [
-          {
-            url: `${system.gateway.url}${LIST_PATH}`,
-            headers: { authorization: `Bearer ${tokenFor(stack)}` },
-            connections,
-          },
-        ],
-        seconds,
-        stack.serverConnections,
-      );
+    const measure = (connections: number, seconds: number) => loadList(stack, system.gateway.url, connections, seconds);
     // A second first, not measured, as scenarios 6 and 8 do: a cold worker's first requests can find
     // its event loop still busy compiling and be told 503 SERVICE_OVERLOADED. No warm-up between
     // measurements: the one system is never idle between them.
     await measure(64, 1);
-    const runs = await measureInRounds('scenario 3', ['at64', 'at1000'] as const, options, (target) =>
-      measure(target === 'at64' ? 64 : 1000, options.seconds),
+    const runs = await measureInRounds('scenario 3', ['at64', 'at1000'] as const, options, (target, seconds) =>
+      measure(target === 'at64' ? 64 : 1000, seconds),
     );
     // Each side's median run, picked on its own (the two may come from different rounds).
     return {
@@ -282,7 +281,7 @@ const SLOW_REPLICA_LATENCY_MS = 20;
  * balancing round robin and through one balancing by least outstanding requests, both in every round
  * (rounds.ts).
  */
-export async function runBalancing(options: ScenarioOptions & RoundsOptions & { warmUpEvery: boolean }) {
+export async function runBalancing(options: ScenarioOptions & RoundsOptions) {
   const { stack } = options;
   const redis = await startRedis();
   const env = serviceEnv(stack, {
@@ -310,25 +309,11 @@ export async function runBalancing(options: ScenarioOptions & RoundsOptions & { 
       });
     }
     const measure = (policy: BalancingPolicy, connections: number, seconds: number) =>
-      runLoad(
-        [
-          {
-            url: `${gateways[policy]?.url}${LIST_PATH}`,
-            headers: { authorization: `Bearer ${tokenFor(stack)}` },
-            connections,
-          },
-        ],
-        seconds,
-        stack.serverConnections,
-      );
+      loadList(stack, gateways[policy]?.url as string, connections, seconds);
     for (const policy of POLICIES) await measure(policy, 8, 1); // warm up (a quick run has no other)
-    const runs = await measureInRounds(
-      'scenario 7',
-      POLICIES,
-      options,
-      (policy) => measure(policy, 64, options.seconds),
-      // Each gateway idles while the other is measured.
-      options.warmUpEvery ? (policy) => measure(policy, 64, WARM_UP_SECONDS) : undefined,
+    // In a full run each measurement is warmed too (rounds.ts): each gateway idles while the other is measured.
+    const runs = await measureInRounds('scenario 7', POLICIES, options, (policy, seconds) =>
+      measure(policy, 64, seconds),
     );
     return {
       roundRobin: medianRun(runs.roundRobin),

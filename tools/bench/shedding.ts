@@ -148,11 +148,16 @@ export async function runShedding(options: SheddingOptions): Promise<SheddingRes
     await run(64, 1); // warm up the worker, the pool and the gateway's connections
     // No warm-up between measurements: the one system is never idle between them.
     let afterBaseline: number | undefined;
-    const rounds = await measureInRounds('scenario 8', ['baseline', 'crowd'] as const, options, async (target) => {
-      const load = await run(target === 'baseline' ? 64 : connections, options.seconds);
-      if (target === 'baseline') afterBaseline ??= residentMb(gateway, 'VmRSS');
-      return load;
-    });
+    const rounds = await measureInRounds(
+      'scenario 8',
+      ['baseline', 'crowd'] as const,
+      options,
+      async (target, seconds) => {
+        const load = await run(target === 'baseline' ? 64 : connections, seconds);
+        if (target === 'baseline') afterBaseline ??= residentMb(gateway, 'VmRSS');
+        return load;
+      },
+    );
     const okPerSecond = (load: SheddingLoad) => load.okPerSecond;
     const baseline = medianRun(rounds.baseline, okPerSecond);
     const impatientCrowd = options.impatient ? await run(connections, options.seconds, false) : undefined;
