@@ -43,7 +43,7 @@ export async function measureInRounds<Target extends string, Result>(
   const runs = Object.fromEntries(targets.map((target) => [target, [] as Result[]])) as Record<Target, Result[]>;
   for (let r = 0; r < options.rounds; r++) {
     if (options.rounds > 1) options.log(`${scenario}: round ${r + 1} of ${options.rounds}`);
-    options.betweenMeasurements?.();
+    await options.betweenMeasurements?.();
     for (const target of r % 2 ? [...targets].reverse() : targets) {
       if (options.warmUpEvery) await measure(target, WARM_UP_SECONDS);
       runs[target].push(await measure(target, options.seconds));

@@ -50,11 +50,11 @@ log(
 const stack = await startBenchStack({ users: settings.users, clients: settings.clients, progress: log });
 // Sampled as each scenario starts, before every round of a repeated one (rounds.ts), and at the end: did the
 // machine hold still?
-const machineSpeed = machineSpeedSampler();
+const machineSpeed = machineSpeedSampler(cpuPlan?.serverCores);
 /** Whether this run measures `scenario`; if so, samples the machine's speed first. */
-const starting = (scenario: number) => {
+const starting = async (scenario: number) => {
   if (!runs(scenario)) return false;
-  machineSpeed.sample();
+  await machineSpeed.sample();
   return true;
 };
 const checks: { what: string; ok: boolean }[] = [];
@@ -87,14 +87,14 @@ try {
     {};
   let timelines: { session: LoadResult['timeline']; transaction: LoadResult['timeline'] } | undefined;
   let session: LoadResult | undefined;
-  if (starting(1)) {
+  if (await starting(1)) {
     log('scenario 1: the incident (3 services x 3 replicas x pool 2 on the session-mode pooler)');
     session = await runIncident(options, 'session');
     check(`session mode reproduces the max-clients failure (${session.errorCount} errors)`, session.errorCount > 0);
     rows.push(row('1 incident: session pooler', session));
   }
   await stack.retireSessionPooler();
-  if (starting(2)) {
+  if (await starting(2)) {
     log('scenario 2: the fix (same load through the transaction pooler)');
     const transaction = await runIncident(options, 'transaction');
     // Not passed by serving nothing: a cold start once left a quick run with no answer at all.
@@ -108,7 +108,7 @@ try {
     rows.push(row('2 fix: transaction pooler', transaction));
     if (session) timelines = { session: session.timeline, transaction: transaction.timeline };
   }
-  if (starting(3)) {
+  if (await starting(3)) {
     log(
       `scenario 3: scale (64 and 1,000 concurrent clients through the gateway, cache off), ${settings.rounds} round(s)`,
     );
@@ -131,14 +131,14 @@ try {
     listRows.push({ scenario: '3 scale: 1,000 clients, pages served (200s/s)', rps: Math.round(served(scale.at1000)) });
     ratios.scale1000vs64 = { ...scale.ratio, target: 0.9 };
   }
-  if (starting(4)) {
+  if (await starting(4)) {
     log('scenario 4: cache (Redis on, then Redis stopped mid-run)');
     const cache = await runCache(options);
     check(`cached list: zero errors (${cache.cached.errorCount})`, cache.cached.errorCount === 0);
     check(`Redis stopped mid-run: zero errors (${cache.redisStopped.errorCount})`, cache.redisStopped.errorCount === 0);
     rows.push(row('4 cache: Redis on', cache.cached), row('4 cache: Redis stopped mid-run', cache.redisStopped));
   }
-  if (starting(5)) {
+  if (await starting(5)) {
     log(
       `scenario 5: gateway cost and peers (worker direct, minimal forwarder, nginx, @fastify/http-proxy on Node, gateway; edge hit vs a minimal edge), ${settings.rounds} round(s)`,
     );
@@ -167,7 +167,7 @@ try {
     // Reported, no longer a target (#15 item 3): /health does no token check and no Redis read.
     ratios.cachedListVsGatewayHealth = { ...r.cachedListVsHealth, target: null };
   }
-  if (starting(6)) {
+  if (await starting(6)) {
     log(
       `scenario 6: the client list through Prisma against plain pg (same statement, pool 5): through the gateway, database path, 64 connections, ${settings.rounds} round(s); then in process, 16 loops`,
     );
@@ -197,7 +197,7 @@ try {
     ratios.prismaListVsPlainPgEndToEnd = { ...endToEnd.ratio, target: 0.9 };
     ratios.prismaListVsPlainPgInProcess = { value: inProcess.ratio, target: null };
   }
-  if (starting(7)) {
+  if (await starting(7)) {
     log(
       `scenario 7: balancing (two client replicas, one 20 ms farther away; round robin and least outstanding), ${settings.rounds} round(s)`,
     );
@@ -214,7 +214,7 @@ try {
     ratios.leastOutstandingVsRoundRobin = { ...balancing.ratio, target: null };
   }
   let shedding: SheddingResult | undefined;
-  if (starting(8)) {
+  if (await starting(8)) {
     // 10,000 connections need as many descriptors here and in the gateway (shedding.ts raises the
     // limit); a quick run keeps to 2,000 clients and 2 s a measurement so the smoke test stays short.
     const crowd = quick ? 2_000 : 10_000;
@@ -233,7 +233,7 @@ try {
     for (const outcome of sheddingChecks(shedding, FREE_TIER.poolSize)) check(outcome.what, outcome.ok);
   }
   let tenantSize: Awaited<ReturnType<typeof runTenantSize>> | undefined;
-  if (starting(9)) {
+  if (await starting(9)) {
     // Last: it adds a million clients to the bench's database.
     const largeClients = quick ? 30_000 : 1_000_000;
     log(`scenario 9: page cost against the tenant's size (${largeClients.toLocaleString()} clients next to 50)`);
@@ -247,7 +247,7 @@ try {
     }
   }
 
-  machineSpeed.sample();
+  await machineSpeed.sample();
   const steadiness = machineSpeed.summary();
   report = {
     when: new Date().toISOString(),
@@ -323,7 +323,7 @@ try {
   if (steadiness) {
     log(
       `machine speed between measurements (servers' core, same fixed work): ${steadiness.samples.join(' · ')} ` +
-        `of the first sample, spread ${steadiness.spreadPercent} %` +
+        `of the first sample, spread ${steadiness.spreadPercent} % (each after the servers' core went quiet, at most ${steadiness.longestSettleMs} ms)` +
         (steadiness.spreadPercent > MACHINE_SPREAD_WARNING_PERCENT
           ? `: more than ${MACHINE_SPREAD_WARNING_PERCENT} %, so this run's ratios may not hold in the next (item 4); run it again on a quieter machine`
           : ''),

@@ -14,8 +14,8 @@ export interface ScenarioOptions {
   stack: BenchStack;
   seconds: number;
   log: (line: string) => void;
-  /** Called before each round of a repeated comparison (machine-speed.ts samples there). */
-  betweenMeasurements?: () => void;
+  /** Awaited before each round of a repeated comparison (machine-speed.ts samples there). */
+  betweenMeasurements?: () => Promise<void>;
 }
 
 export const LIST_PATH = '/api/v1/clients?page=1&limit=20';
