@@ -8,7 +8,8 @@ import { type BenchStack, DATABASE, type RunningService, startService } from './
 import { type LoadResult, runLoad } from './load.ts';
 import { type PoolerQueueWatch, watchPoolerQueue } from './pooler-queue.ts';
 import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds } from './rounds.ts';
-import { type SlowStatementWatch, watchSlowStatements } from './slow-statements.ts';
+import { type WatchReport, watchSlowStatements } from './slow-statements.ts';
+import { describeStuckBackends } from './stuck-backends.ts';
 
 export interface ScenarioOptions {
   stack: BenchStack;
@@ -118,7 +119,7 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
       options.seconds,
       stack.serverConnections,
     );
-    const postgresSeen = (await slowStatements?.stop()) ?? { statements: [], runQueue: [] };
+    const postgresSeen = (await slowStatements?.stop()) ?? { statements: [], runQueue: [], backend: () => [] };
     const queue = await poolerQueue?.stop();
     // Always, errors or not: what a backend's wait for a CPU looks like when nothing went wrong.
     if (slowStatements) {
@@ -128,7 +129,15 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
     }
     // Through the transaction pooler every error is a finding (a rare 503 there is still unexplained).
     if (queue && result.errorCount > 0) {
-      reportTransactionModeErrors(options.log, postgresSeen, queue, replicas, stack.serverLog(loadStarted));
+      // The whole ring too: a server connection that failed may have been opened before the load.
+      reportTransactionModeErrors(
+        options.log,
+        postgresSeen,
+        queue,
+        replicas,
+        stack.serverLog(loadStarted),
+        stack.serverLog(0),
+      );
     }
     return result;
   } finally {
@@ -143,10 +152,11 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
  */
 function reportTransactionModeErrors(
   log: (line: string) => void,
-  postgresSeen: Awaited<ReturnType<SlowStatementWatch['stop']>>,
+  postgresSeen: WatchReport,
   queue: Awaited<ReturnType<PoolerQueueWatch['stop']>>,
   replicas: { service: RunningService }[],
   serverLog: string[],
+  wholeServerLog: string[],
 ) {
   log(`scenario 2: statements not idle for over 1 s meanwhile: ${postgresSeen.statements.length ? '' : 'none'}`);
   for (const line of postgresSeen.statements) log(`scenario 2:   ${line}`);
@@ -159,7 +169,9 @@ function reportTransactionModeErrors(
   );
   // PostgreSQL's refusals, errors and slow statements first, then its connections (which backend, when,
   // how long its session lasted) and PgBouncer's server-side events (S-0x...).
-  const alarming = serverLog.filter((line) => /FATAL|ERROR|WARNING|duration:|still waiting/.test(line));
+  const alarming = serverLog.filter((line) =>
+    /FATAL|ERROR|WARNING|duration:|still waiting|incomplete message|unexpected EOF|could not (receive|send)/.test(line),
+  );
   const serverEvents = serverLog.filter(
     (line) =>
       /connection authorized|disconnection:/.test(line) || (line.startsWith('pgbouncer:') && / S-0x/.test(line)),
@@ -167,6 +179,7 @@ function reportTransactionModeErrors(
   const notable = [...alarming, ...serverEvents.filter((line) => !alarming.includes(line))];
   for (const line of notable.slice(0, 100)) log(`scenario 2:   ${line.slice(0, 300)}`);
   if (notable.length > 100) log(`scenario 2:   ... and ${notable.length - 100} more`);
+  for (const line of describeStuckBackends(wholeServerLog, postgresSeen.backend)) log(`scenario 2: ${line}`);
   for (const { service } of replicas) {
     const errorLines = service
       .output()

@@ -35,8 +35,27 @@ export interface SlowStatementWatch {
    * that waited longest for a CPU while ready to run, in one unbroken stretch (from each sample to the
    * next, the wait grew by most of the time between them), longest first, one line each.
    */
-  stop(): Promise<{ statements: string[]; runQueue: string[] }>;
+  stop(): Promise<WatchReport>;
 }
+
+export interface WatchReport {
+  statements: string[];
+  runQueue: string[];
+  /**
+   * One backend as the watcher saw it: its wait for a CPU, and every change of its state, wait event
+   * or statement start, at seconds since the watch began (none when it was never sampled).
+   */
+  backend(pid: number): string[];
+}
+
+/** What a backend was doing at one sample; a new entry only when it changed. */
+interface Seen {
+  atMs: number;
+  what: string;
+}
+
+/** Changes kept per backend: a 15 s load sampled every 250 ms has at most 60 samples. */
+const KEEP_CHANGES = 80;
 
 /** A backend's schedule as last sampled, and its longest stretch of waiting on a run queue. */
 interface BackendSchedule {
@@ -62,6 +81,14 @@ export function watchSlowStatements(
   const { everyMs = 250, thresholdMs = 1_000, keep = 20 } = options;
   const seen = new Map<string, SlowStatement>();
   const schedules = new Map<number, BackendSchedule>();
+  const histories = new Map<number, Seen[]>();
+  const began = performance.now();
+  const remember = (pid: number, what: string) => {
+    const history = histories.get(pid) ?? [];
+    if (history.at(-1)?.what === what) return;
+    if (history.length < KEEP_CHANGES) history.push({ atMs: performance.now() - began, what });
+    histories.set(pid, history);
+  };
   const followSchedule = (pid: number, backendAgeMs: number) => {
     const now = performance.now();
     const schedule = processSchedule(pid);
@@ -86,13 +113,15 @@ export function watchSlowStatements(
                 left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query,
                 (extract(epoch FROM now() - query_start) * 1000)::int AS ms,
                 (extract(epoch FROM now() - backend_start) * 1000)::int AS backend_ms,
-                state <> 'idle' AND now() - query_start > make_interval(secs => $2::float8 / 1000) AS slow
+                state <> 'idle' AND now() - query_start > make_interval(secs => $2::float8 / 1000) AS slow,
+                client_port, to_char(query_start, 'HH24:MI:SS.MS') AS query_started
            FROM pg_stat_activity
           WHERE datname = $1`,
         [database, thresholdMs],
       );
       for (const row of rows) {
         followSchedule(row.pid, row.backend_ms);
+        remember(row.pid, `${row.wait_event}, statement started ${row.query_started} (client port ${row.client_port})`);
         if (!row.slow) continue;
         const key = `${row.pid} ${row.query}`;
         const known = seen.get(key);
@@ -118,7 +147,7 @@ export function watchSlowStatements(
         () => undefined,
         (error: Error) => `the watcher stopped: ${error.message}`,
       );
-      if (failed) return { statements: [failed], runQueue: [failed] };
+      if (failed) return { statements: [failed], runQueue: [failed], backend: () => [failed] };
       const runQueue = [...schedules.values()]
         .sort((a, b) => b.longestStretchMs - a.longestStretchMs)
         .slice(0, 3)
@@ -135,7 +164,16 @@ export function watchSlowStatements(
             `${s.longestMs} ms, pid ${s.pid} (${s.backend}, ${s.waitEvent}; backend ${s.backendAgeMs} ms old, ` +
             `${s.cpuMs ?? '?'} ms CPU in all): ${s.query}`,
         );
-      return { statements, runQueue };
+      const backend = (pid: number) => {
+        const schedule = schedules.get(pid);
+        return [
+          schedule
+            ? `waited for a CPU ${Math.round(schedule.longestStretchMs)} ms in one stretch, ${Math.round(schedule.waitedMs)} ms in all; ${Math.round(schedule.runningNs / 1e6)} ms on a CPU in all`
+            : 'its CPU schedule was not followed',
+          ...(histories.get(pid) ?? []).map((seen) => `at ${(seen.atMs / 1000).toFixed(2)} s: ${seen.what}`),
+        ];
+      };
+      return { statements, runQueue, backend };
     },
   };
 }
