@@ -1,8 +1,9 @@
-// `bun --no-env-file tools/bench/profile-gateway.ts [forward|edge|shed] [OUT_DIR]`: a CPU profile of the
-// gateway under scenario 5's load (64 connections, 12 s, cores pinned as in the bench), to see what
+// `bun --no-env-file tools/bench/profile-gateway.ts [forward|edge|shed|scale] [OUT_DIR]`: a CPU profile of
+// the gateway under scenario 5's load (64 connections, 12 s, cores pinned as in the bench), to see what
 // bounds a ratio rather than guess. `forward`: edge cache off, the worker-cached list forwarded;
 // `edge`: pages answered at the edge; `shed`: scenario 8's crowd, 10,000 connections on the database
-// path asking again at once after a 503 (what a refusal costs). Bun writes a .cpuprofile (Chrome DevTools) and a Markdown
+// path asking again at once after a 503 (what a refusal costs); `scale`: scenario 3's 1,000 clients
+// on the database path (most of them told 503 after waiting out the gateway's queue). Bun writes a .cpuprofile (Chrome DevTools) and a Markdown
 // summary (--cpu-prof-md) into OUT_DIR when the gateway exits. Run it under the load lock like the bench.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -16,15 +17,17 @@ import { runLoad } from './load.ts';
 import { ensureOpenFiles } from './open-files.ts';
 import { LIST_PATH, serviceEnv, startSystem, stopAll, tokenFor } from './scenarios.ts';
 
-const mode = (['edge', 'shed'] as const).find((name) => name === process.argv[2]) ?? 'forward';
-const connections = mode === 'shed' ? 10_000 : 64;
-if (mode === 'shed') ensureOpenFiles(connections + 512);
+const mode = (['edge', 'shed', 'scale'] as const).find((name) => name === process.argv[2]) ?? 'forward';
+const connections = { forward: 64, edge: 64, shed: 10_000, scale: 1_000 }[mode];
+/** The database path: neither the gateway's edge nor the worker answers from Redis. */
+const databasePath = mode === 'shed' || mode === 'scale';
+if (connections > 64) ensureOpenFiles(connections + 512);
 const outDir = resolve(process.argv[3] ?? join(REPOSITORY_ROOT, '.data', 'profiles'));
 mkdirSync(outDir, { recursive: true });
 pinBenchProcess();
 const stack = await startBenchStack({ users: 200, clients: 20_000, progress: () => {} });
 const redis = await startRedis();
-const system = await startSystem(stack, { CACHE_ENABLED: 'true', REDIS_URL: redis.url });
+const system = await startSystem(stack, { CACHE_ENABLED: databasePath ? 'false' : 'true', REDIS_URL: redis.url });
 const upstream = system.client.url;
 const port = await findFreePort();
 // The bench's service settings (bench-stack.ts startService), plus the profiler's flags.
@@ -49,7 +52,7 @@ const gateway = spawn(
       RATE_LIMIT_MAX: '10000000',
       AUTH_RATE_LIMIT_MAX: '1000000',
       ...serviceEnv(stack, {
-        CACHE_ENABLED: mode === 'shed' ? 'false' : 'true',
+        CACHE_ENABLED: databasePath ? 'false' : 'true',
         REDIS_URL: redis.url,
         EDGE_CACHE_ENABLED: mode === 'edge' ? 'true' : 'false',
       }),
