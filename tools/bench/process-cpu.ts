@@ -21,3 +21,19 @@ export function processSchedule(pid: number): { runningNs: number; waitingNs: nu
     return undefined;
   }
 }
+
+/**
+ * What process `pid` is doing right now: its state (R running or ready, S sleeping, D waiting in the
+ * kernel, usually for a disk), the kernel function it sleeps in (/proc/<pid>/wchan), and its major page
+ * faults so far (pages it had to wait for from disk); undefined when it is gone.
+ */
+export function processState(pid: number): { state: string; sleepingIn: string; majorFaults: number } | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // After the command: state is field 3 and majflt field 12.
+    const sleepingIn = readFileSync(`/proc/${pid}/wchan`, 'utf8').trim() || '-';
+    return { state: fields[0] ?? '?', sleepingIn, majorFaults: Number(fields[9]) };
+  } catch {
+    return undefined;
+  }
+}

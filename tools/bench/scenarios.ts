@@ -7,6 +7,7 @@ import { startTcpProxy } from '../testing/tcp-proxy.ts';
 import { type BenchStack, DATABASE, type RunningService, startService } from './bench-stack.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import { type PoolerQueueWatch, watchPoolerQueue } from './pooler-queue.ts';
+import { ioStallMicros } from './pressure.ts';
 import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds } from './rounds.ts';
 import { type WatchReport, watchSlowStatements } from './slow-statements.ts';
 import { describeStuckBackends } from './stuck-backends.ts';
@@ -110,6 +111,7 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
     const slowStatements = mode === 'transaction' ? watchSlowStatements(stack.observe, DATABASE) : undefined;
     const poolerQueue = mode === 'transaction' ? await watchPoolerQueue(stack.transactionUrl) : undefined;
     const loadStarted = Date.now();
+    const ioBefore = mode === 'transaction' ? ioStallMicros() : undefined;
     const result = await runLoad(
       replicas.map(({ service, path }) => ({
         url: `${service.url}${path}`,
@@ -121,6 +123,12 @@ export async function runIncident(options: ScenarioOptions, mode: 'session' | 't
     );
     const postgresSeen = (await slowStatements?.stop()) ?? { statements: [], runQueue: [], backend: () => [] };
     const queue = await poolerQueue?.stop();
+    const ioAfter = ioStallMicros();
+    if (ioBefore && ioAfter) {
+      options.log(
+        `scenario 2: the machine's tasks stalled on IO for ${Math.round((ioAfter.some - ioBefore.some) / 1000)} ms during the load (every task at once: ${Math.round((ioAfter.full - ioBefore.full) / 1000)} ms)`,
+      );
+    }
     // Always, errors or not: what a backend's wait for a CPU looks like when nothing went wrong.
     if (slowStatements) {
       options.log(

@@ -6,7 +6,7 @@
 // It asks through a connection the caller already has (the bench's observer): one more would take
 // one of PostgreSQL's 20 slots, the very thing scenario 2 runs short of.
 import type pg from 'pg';
-import { processCpuSeconds, processSchedule } from './process-cpu.ts';
+import { processCpuSeconds, processSchedule, processState } from './process-cpu.ts';
 
 interface SlowStatement {
   pid: number;
@@ -121,7 +121,16 @@ export function watchSlowStatements(
       );
       for (const row of rows) {
         followSchedule(row.pid, row.backend_ms);
-        remember(row.pid, `${row.wait_event}, statement started ${row.query_started} (client port ${row.client_port})`);
+        // The process as the kernel sees it too: a backend PostgreSQL shows waiting for its client may be
+        // stuck in the kernel instead (a page fault waiting for the disk shows as state D).
+        const process = processState(row.pid);
+        const kernel = process
+          ? `; process ${process.state} in ${process.sleepingIn}, ${process.majorFaults} major faults`
+          : '';
+        remember(
+          row.pid,
+          `${row.wait_event}, statement started ${row.query_started} (client port ${row.client_port})${kernel}`,
+        );
         if (!row.slow) continue;
         const key = `${row.pid} ${row.query}`;
         const known = seen.get(key);
