@@ -32,8 +32,8 @@ function processCpuMs(pid: number): number | undefined {
 export interface SlowStatementWatch {
   /**
    * Stops sampling. `statements`: those seen, longest first, one line each. `runQueue`: the backends
-   * that waited longest for a CPU while ready to run, in one unbroken stretch (from each sample to the
-   * next, the wait grew by most of the time between them), longest first, one line each.
+   * kept off the CPU longest while ready to run, in one unbroken stretch (ready at consecutive samples,
+   * running for under RAN_AT_MOST_SHARE of the time between them), longest first, one line each.
    */
   stop(): Promise<WatchReport>;
 }
@@ -63,15 +63,23 @@ interface BackendSchedule {
   at: number;
   waitingNs: number;
   runningNs: number;
+  /** Whether it was ready to run (state R) at the last sample. */
+  ready: boolean;
+  /** How long it has been ready to run and barely running, up to the last sample. */
   stretchMs: number;
   longestStretchMs: number;
-  /** Its whole wait over the samples, ms. */
+  /** Its run-queue wait over the samples as the kernel accounts it (once each wait ends), ms. */
   waitedMs: number;
   backendAgeMs: number;
 }
 
-/** A sample interval counts as waiting when the run-queue wait grew by at least this share of it. */
-const WAITING_SHARE = 0.8;
+/**
+ * A sample interval counts as waiting for a CPU when the backend was ready to run (state R) at both
+ * ends of it and ran for less than this share of it. Not the run-queue wait of /proc/<pid>/schedstat:
+ * the kernel adds a wait to that only once the wait ends and the task runs, so a backend kept off the
+ * CPU for seconds shows nothing there until it is over (and nothing at all if it then exits at once).
+ */
+const RAN_AT_MOST_SHARE = 0.2;
 
 export function watchSlowStatements(
   query: (text: string, values?: unknown[]) => Promise<pg.QueryResult>,
@@ -89,21 +97,32 @@ export function watchSlowStatements(
     if (history.length < KEEP_CHANGES) history.push({ atMs: performance.now() - began, what });
     histories.set(pid, history);
   };
-  const followSchedule = (pid: number, backendAgeMs: number) => {
+  const followSchedule = (pid: number, backendAgeMs: number, state: string | undefined) => {
     const now = performance.now();
     const schedule = processSchedule(pid);
     if (!schedule) return;
     const known = schedules.get(pid);
+    const ready = state === 'R';
     if (!known) {
-      schedules.set(pid, { pid, at: now, ...schedule, stretchMs: 0, longestStretchMs: 0, waitedMs: 0, backendAgeMs });
+      schedules.set(pid, {
+        pid,
+        at: now,
+        ...schedule,
+        ready,
+        stretchMs: 0,
+        longestStretchMs: 0,
+        waitedMs: 0,
+        backendAgeMs,
+      });
       return;
     }
     const intervalMs = now - known.at;
-    const waitedMs = (schedule.waitingNs - known.waitingNs) / 1e6;
-    known.stretchMs = waitedMs >= WAITING_SHARE * intervalMs ? known.stretchMs + intervalMs : 0;
+    const ranMs = (schedule.runningNs - known.runningNs) / 1e6;
+    const starved = known.ready && ready && ranMs < RAN_AT_MOST_SHARE * intervalMs;
+    known.stretchMs = starved ? known.stretchMs + intervalMs : 0;
     known.longestStretchMs = Math.max(known.longestStretchMs, known.stretchMs);
-    known.waitedMs += waitedMs;
-    Object.assign(known, { at: now, ...schedule, backendAgeMs });
+    known.waitedMs += (schedule.waitingNs - known.waitingNs) / 1e6;
+    Object.assign(known, { at: now, ...schedule, ready, backendAgeMs });
   };
   let watching = true;
   const sampling = (async () => {
@@ -116,14 +135,16 @@ export function watchSlowStatements(
                 state <> 'idle' AND now() - query_start > make_interval(secs => $2::float8 / 1000) AS slow,
                 client_port, to_char(query_start, 'HH24:MI:SS.MS') AS query_started
            FROM pg_stat_activity
-          WHERE datname = $1`,
+          WHERE datname = $1 AND pid <> pg_backend_pid()`,
         [database, thresholdMs],
       );
       for (const row of rows) {
-        followSchedule(row.pid, row.backend_ms);
+        // (Its own backend is left out: it is always running this very query when sampled.)
         // The process as the kernel sees it too: a backend PostgreSQL shows waiting for its client may be
-        // stuck in the kernel instead (a page fault waiting for the disk shows as state D).
+        // stuck in the kernel instead (a page fault waiting for the disk shows as state D), or ready to run
+        // and kept off the CPU (state R).
         const process = processState(row.pid);
+        followSchedule(row.pid, row.backend_ms, process?.state);
         const kernel = process
           ? `; process ${process.state} in ${process.sleepingIn}, ${process.majorFaults} major faults`
           : '';
@@ -162,7 +183,8 @@ export function watchSlowStatements(
         .slice(0, 3)
         .map(
           (b) =>
-            `pid ${b.pid}: ${Math.round(b.longestStretchMs)} ms in one stretch, ${Math.round(b.waitedMs)} ms in all ` +
+            `pid ${b.pid}: ready to run and kept off the CPU ${Math.round(b.longestStretchMs)} ms in one stretch; ` +
+            `${Math.round(b.waitedMs)} ms of run-queue wait in all ` +
             `(backend ${b.backendAgeMs} ms old when last seen, ${Math.round(b.runningNs / 1e6)} ms on a CPU in all)`,
         );
       const statements = [...seen.values()]
@@ -177,7 +199,7 @@ export function watchSlowStatements(
         const schedule = schedules.get(pid);
         return [
           schedule
-            ? `waited for a CPU ${Math.round(schedule.longestStretchMs)} ms in one stretch, ${Math.round(schedule.waitedMs)} ms in all; ${Math.round(schedule.runningNs / 1e6)} ms on a CPU in all`
+            ? `ready to run and kept off the CPU ${Math.round(schedule.longestStretchMs)} ms in one stretch; ${Math.round(schedule.waitedMs)} ms of run-queue wait in all (as accounted once each wait ends); ${Math.round(schedule.runningNs / 1e6)} ms on a CPU in all`
             : 'its CPU schedule was not followed',
           ...(histories.get(pid) ?? []).map((seen) => `at ${(seen.atMs / 1000).toFixed(2)} s: ${seen.what}`),
         ];
