@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { REPOSITORY_ROOT } from '../../shared/env.ts';
 import { FREE_TIER, startBenchStack } from './bench-stack.ts';
 import { renderIncidentChart } from './chart.ts';
+import { leaveAutogroups } from './cpu-group.ts';
 import { pinBenchProcess } from './cpu-pinning.ts';
 import { runGatewayCost } from './gateway-cost.ts';
 import { runListQueryCost } from './list-query-cost.ts';
@@ -47,6 +48,9 @@ log(
     ? `cores: load generator on ${cpuPlan.loadCores}, servers on ${cpuPlan.serverCores} (taskset)`
     : 'cores: not pinned (one core, no taskset, or --no-pin)',
 );
+// And in a cpu cgroup of its own, out of the kernel's per-session autogroups (cpu-group.ts).
+const cpuGroup = flags['no-pin'] ? undefined : leaveAutogroups();
+log(`cpu group: ${cpuGroup?.where ?? 'where it was started (--no-pin)'}`);
 const stack = await startBenchStack({ users: settings.users, clients: settings.clients, progress: log });
 // Sampled as each scenario starts, before every round of a repeated one (rounds.ts), and at the end: did the
 // machine hold still?
@@ -255,6 +259,7 @@ try {
     only: only ? [...only] : undefined,
     machine: { cpus: cpus().length, model: cpus()[0]?.model, bun: Bun.version },
     cores: cpuPlan ?? 'not pinned',
+    cpuGroup: cpuGroup?.where,
     machineSpeed: steadiness,
     peers: peerVersions,
     settings,
@@ -334,6 +339,7 @@ try {
   );
 } finally {
   await stack.close();
+  cpuGroup?.leave();
 }
 const failed = checks.filter((c) => !c.ok);
 log(failed.length ? `${failed.length} outcome check(s) failed` : 'all outcome checks passed');
