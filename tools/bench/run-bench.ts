@@ -91,6 +91,7 @@ try {
     {};
   let timelines: { session: LoadResult['timeline']; transaction: LoadResult['timeline'] } | undefined;
   let session: LoadResult | undefined;
+  let scaleCpu: unknown;
   if (await starting(1)) {
     log('scenario 1: the incident (3 services x 3 replicas x pool 2 on the session-mode pooler)');
     session = await runIncident(options, 'session');
@@ -132,6 +133,12 @@ try {
       scale.at1000Rounds.every((run) => run.peakServerConnections <= FREE_TIER.poolSize),
     );
     rows.push(row('3 scale: 64 clients', scale.at64), row('3 scale: 1,000 clients', scale.at1000));
+    scaleCpu = scale.cpu;
+    log(
+      `scenario 3: CPU (cores) of the gateway / the worker, each round, 64 clients then 1,000: ${scale.cpu
+        .map(({ at64, at1000 }) => `${at64.gateway} / ${at64.worker}, ${at1000?.gateway} / ${at1000?.worker}`)
+        .join('; ')}`,
+    );
     listRows.push({ scenario: '3 scale: 1,000 clients, pages served (200s/s)', rps: Math.round(served(scale.at1000)) });
     ratios.scale1000vs64 = { ...scale.ratio, target: 0.9 };
   }
@@ -269,6 +276,7 @@ try {
     ratios,
     timelines,
     shedding,
+    scaleCpu,
     tenantSize,
     checks,
     durationSeconds: Math.round((Date.now() - began) / 1000),

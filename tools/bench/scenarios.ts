@@ -8,6 +8,7 @@ import { type BenchStack, DATABASE, type RunningService, startService } from './
 import { type LoadResult, runLoad } from './load.ts';
 import { type PoolerQueueWatch, watchPoolerQueue } from './pooler-queue.ts';
 import { ioStallMicros } from './pressure.ts';
+import { processCpuSeconds } from './process-cpu.ts';
 import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds } from './rounds.ts';
 import { type WatchReport, watchSlowStatements } from './slow-statements.ts';
 import { describeStuckBackends } from './stuck-backends.ts';
@@ -234,7 +235,19 @@ export async function runScale(options: ScenarioOptions & RoundsOptions) {
   const { stack } = options;
   const system = await startSystem(stack, {});
   try {
-    const measure = (connections: number, seconds: number) => loadList(stack, system.gateway.url, connections, seconds);
+    // With the CPU the gateway and the worker used meanwhile (cores): what the refusals past the
+    // admission bound cost, on the core the worker and PostgreSQL share with them.
+    const measure = async (connections: number, seconds: number) => {
+      const cpuOf = (service: RunningService) => processCpuSeconds(service.process.pid as number);
+      const before = { gateway: cpuOf(system.gateway), worker: cpuOf(system.client) };
+      const result = await loadList(stack, system.gateway.url, connections, seconds);
+      const perSecond = (used: number) => Math.round((used / seconds) * 100) / 100;
+      const cpu = {
+        gateway: perSecond(cpuOf(system.gateway) - before.gateway),
+        worker: perSecond(cpuOf(system.client) - before.worker),
+      };
+      return { ...result, cpu };
+    };
     // A second first, not measured, as scenarios 6 and 8 do: a cold worker's first requests can find
     // its event loop still busy compiling and be told 503 SERVICE_OVERLOADED. No warm-up between
     // measurements: the one system is never idle between them.
@@ -246,6 +259,8 @@ export async function runScale(options: ScenarioOptions & RoundsOptions) {
     return {
       at64: medianRun(runs.at64, served),
       at1000: medianRun(runs.at1000, served),
+      /** Each round's CPU (cores) of the gateway and the worker, 64 and 1,000 clients. */
+      cpu: runs.at64.map((at64, round) => ({ at64: at64.cpu, at1000: runs.at1000[round]?.cpu })),
       /** Every round's 1,000-client run, each of which the outcome checks look at. */
       at1000Rounds: runs.at1000,
       ratio: ratioOfRounds(runs.at1000, runs.at64, served),
