@@ -2,11 +2,12 @@
 // machine), every session in the root cpu cgroup is scheduled as a group of its own, and PostgreSQL
 // makes every backend a session (setsid): each backend then weighs as much as all the bench's other
 // servers together (gateway, workers, PgBouncer), so how the servers' core is shared swings with the
-// number of busy backends. Services run under systemd or in containers sit in cgroups of their own,
-// where autogroups do not apply; so does the bench, in a cpu cgroup created for the run (as root; with
-// cgroup v1's cpu hierarchy or cgroup v2's cpu controller). Every process it starts afterwards inherits
-// the group. Nothing to do, and nothing done, where autogroups are off or the group cannot be made.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+// number of busy backends. Autogroups apply only in the root cpu group: services run under systemd or in
+// containers sit in cpu groups of their own, and so does the bench, in one created for the run (as
+// root; cgroup v1's cpu hierarchy, or cgroup v2 where its root already hands the cpu controller down:
+// the host's settings are not changed). Every process it starts afterwards inherits the group. Nothing
+// is done where autogroups are off or no group can be made.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const AUTOGROUP_SETTING = '/proc/sys/kernel/sched_autogroup_enabled';
@@ -19,38 +20,59 @@ function autogroupsOn(): boolean {
   }
 }
 
-/** The cpu hierarchy's root: cgroup v1's cpu mount, or cgroup v2's root when it offers the cpu controller. */
+/** The cpu hierarchy's root: cgroup v1's cpu mount, or cgroup v2's root when it hands the cpu controller down. */
 function cpuHierarchyRoot(): string | undefined {
   if (existsSync('/sys/fs/cgroup/cpu/cgroup.procs')) return '/sys/fs/cgroup/cpu';
   try {
-    if (readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').split(/\s+/).includes('cpu')) {
-      // Children get the cpu controller only when the root hands it down.
-      writeFileSync('/sys/fs/cgroup/cgroup.subtree_control', '+cpu');
+    if (readFileSync('/sys/fs/cgroup/cgroup.subtree_control', 'utf8').split(/\s+/).includes('cpu')) {
       return '/sys/fs/cgroup';
     }
   } catch {
-    // no cgroup v2 cpu controller we may use
+    // no cgroup v2 here
   }
   return undefined;
+}
+
+const GROUP_PREFIX = 'poolwise-bench-';
+
+/** Groups of earlier runs that were killed before they could leave: removable once empty. */
+function removeEmptyGroups(root: string): void {
+  for (const name of readdirSync(root).filter((entry) => entry.startsWith(GROUP_PREFIX))) {
+    try {
+      rmdirSync(join(root, name));
+    } catch {
+      // still holds a process (another bench running): not ours to remove
+    }
+  }
 }
 
 export interface CpuGroup {
   /** Where the bench runs, for the report: its cgroup, or why it runs where it was started. */
   where: string;
-  /** Moves the bench back to the root group and removes its own (once the processes it started are gone). */
-  leave(): void;
+  /**
+   * Moves the bench back to the root group and removes its own (once the processes it started are
+   * gone); says what it could not do.
+   */
+  leave(): string | undefined;
 }
 
 export function leaveAutogroups(): CpuGroup {
-  if (!autogroupsOn()) return { where: 'autogroups off: where it was started', leave: () => {} };
+  const stay = (where: string) => ({ where, leave: () => undefined });
+  if (!autogroupsOn()) return stay('autogroups off: where it was started');
   const root = cpuHierarchyRoot();
-  if (!root) return { where: 'autogroups on, no cpu cgroup to move to', leave: () => {} };
-  const group = join(root, `poolwise-bench-${process.pid}`);
+  if (!root) return stay('autogroups on, no cpu cgroup to move to');
+  const group = join(root, `${GROUP_PREFIX}${process.pid}`);
   try {
+    removeEmptyGroups(root);
     mkdirSync(group);
     writeFileSync(join(group, 'cgroup.procs'), String(process.pid));
   } catch (error) {
-    return { where: `autogroups on, could not make a cpu cgroup (${(error as Error).message})`, leave: () => {} };
+    try {
+      rmdirSync(group);
+    } catch {
+      // never made
+    }
+    return stay(`autogroups on, could not make a cpu cgroup (${(error as Error).message})`);
   }
   return {
     where: group,
@@ -58,8 +80,10 @@ export function leaveAutogroups(): CpuGroup {
       try {
         writeFileSync(join(root, 'cgroup.procs'), String(process.pid));
         rmdirSync(group);
-      } catch {
-        // a process the bench started is still in it: the empty group goes with the next reboot
+        return undefined;
+      } catch (error) {
+        // A process the bench started is still in it; the next run removes the group once it is empty.
+        return `could not remove ${group}: ${(error as Error).message}`;
       }
     },
   };

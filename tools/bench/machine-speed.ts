@@ -21,8 +21,6 @@ const TRIES = 5;
 const QUIET_SHARE = 0.2;
 /** 200 ms: /proc/stat counts in hundredths of a second, so a window holds 20 ticks a core. */
 const QUIET_WINDOW_MS = 200;
-/** A core that never goes quiet (another tenant's load, a runaway server) is sampled anyway after this. */
-const SETTLE_LIMIT_MS = 5_000;
 
 /** Busy and total ticks of the given cores (every core when undefined), from /proc/stat. */
 function coreTicks(cores: ReadonlySet<number> | undefined): { busy: number; total: number } {
@@ -44,13 +42,14 @@ function coreTicks(cores: ReadonlySet<number> | undefined): { busy: number; tota
 }
 
 /**
- * Waits until the cores were at most QUIET_SHARE busy over one window, or SETTLE_LIMIT_MS passed;
- * returns how long it waited. Where /proc/stat cannot be read, it does not wait.
+ * Waits until the cores were at most QUIET_SHARE busy over one window, or `limitMs` passed (a core that
+ * never goes quiet, with another tenant's load or a runaway server, is sampled anyway); returns how
+ * long it waited. Where /proc/stat cannot be read, it does not wait.
  */
-async function settle(cores: ReadonlySet<number> | undefined): Promise<number> {
+async function settle(cores: ReadonlySet<number> | undefined, limitMs: number): Promise<number> {
   const started = performance.now();
   try {
-    while (performance.now() - started < SETTLE_LIMIT_MS) {
+    while (performance.now() - started < limitMs) {
       const before = coreTicks(cores);
       await Bun.sleep(QUIET_WINDOW_MS);
       const after = coreTicks(cores);
@@ -97,15 +96,18 @@ export interface MachineSpeed {
   longestSettleMs: number;
 }
 
-/** Samples on `serverCores` (a taskset list; every core when undefined, as in an unpinned run). */
-export function machineSpeedSampler(serverCores?: string) {
+/**
+ * Samples on `serverCores` (a taskset list; every core when undefined, as in an unpinned run), each
+ * after waiting up to `settleLimitMs` (5 s by default) for them to go quiet.
+ */
+export function machineSpeedSampler(serverCores?: string, { settleLimitMs = 5_000 } = {}) {
   const cores = serverCores === undefined ? undefined : parseCoreList(serverCores);
   timeFixedWork(); // warms the code up: the first timing would otherwise count the JIT
   const milliseconds: number[] = [];
   let longestSettleMs = 0;
   return {
     async sample(): Promise<void> {
-      longestSettleMs = Math.max(longestSettleMs, await settle(cores));
+      longestSettleMs = Math.max(longestSettleMs, await settle(cores, settleLimitMs));
       milliseconds.push(timeFixedWork());
     },
     summary(): MachineSpeed | undefined {

@@ -4,7 +4,8 @@ import { processCpuSeconds, processSchedule, processState } from './process-cpu.
 test('reads a live process from /proc, and nothing for one that is gone', async () => {
   const sleeper = Bun.spawn(['sleep', '5']);
   try {
-    await Bun.sleep(100);
+    // Until it sleeps: on a busy machine it can still be starting (R, or D while its binary pages in).
+    for (let waited = 0; processState(sleeper.pid)?.state !== 'S' && waited < 3_000; waited += 50) await Bun.sleep(50);
     expect(processState(sleeper.pid)).toEqual({
       state: 'S',
       sleepingIn: expect.any(String),

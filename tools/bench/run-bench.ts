@@ -51,10 +51,17 @@ log(
 // And in a cpu cgroup of its own, out of the kernel's per-session autogroups (cpu-group.ts).
 const cpuGroup = flags['no-pin'] ? undefined : leaveAutogroups();
 log(`cpu group: ${cpuGroup?.where ?? 'where it was started (--no-pin)'}`);
+// On every way out, a failed start included (a killed run leaves an empty group the next one removes).
+process.on('exit', () => {
+  const problem = cpuGroup?.leave();
+  if (problem) log(problem);
+});
 const stack = await startBenchStack({ users: settings.users, clients: settings.clients, progress: log });
 // Sampled as each scenario starts, before every round of a repeated one (rounds.ts), and at the end: did the
 // machine hold still?
-const machineSpeed = machineSpeedSampler(cpuPlan?.serverCores);
+// A quick run (the test suite's smoke test, on a machine busy with other tests) waits at most a second
+// for quiet: its figures are not compared.
+const machineSpeed = machineSpeedSampler(cpuPlan?.serverCores, { settleLimitMs: quick ? 1_000 : 5_000 });
 /** Whether this run measures `scenario`; if so, samples the machine's speed first. */
 const starting = async (scenario: number) => {
   if (!runs(scenario)) return false;
@@ -347,7 +354,6 @@ try {
   );
 } finally {
   await stack.close();
-  cpuGroup?.leave();
 }
 const failed = checks.filter((c) => !c.ok);
 log(failed.length ? `${failed.length} outcome check(s) failed` : 'all outcome checks passed');

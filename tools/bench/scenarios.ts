@@ -238,7 +238,14 @@ export async function runScale(options: ScenarioOptions & RoundsOptions) {
     // With the CPU the gateway and the worker used meanwhile (cores): what the refusals past the
     // admission bound cost, on the core the worker and PostgreSQL share with them.
     const measure = async (connections: number, seconds: number) => {
-      const cpuOf = (service: RunningService) => processCpuSeconds(service.process.pid as number);
+      // NaN (null in latest.json) for a process that died meanwhile: the checks report that, not this.
+      const cpuOf = (service: RunningService) => {
+        try {
+          return processCpuSeconds(service.process.pid as number);
+        } catch {
+          return Number.NaN;
+        }
+      };
       const before = { gateway: cpuOf(system.gateway), worker: cpuOf(system.client) };
       const result = await loadList(stack, system.gateway.url, connections, seconds);
       const perSecond = (used: number) => Math.round((used / seconds) * 100) / 100;

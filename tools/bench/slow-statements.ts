@@ -54,7 +54,7 @@ interface Seen {
   what: string;
 }
 
-/** Changes kept per backend: a 15 s load sampled every 250 ms has at most 60 samples. */
+/** Changes kept per backend, the latest: a 15 s load sampled every 250 ms has at most 60 samples. */
 const KEEP_CHANGES = 80;
 
 /** A backend's schedule as last sampled, and its longest stretch of waiting on a run queue. */
@@ -94,7 +94,9 @@ export function watchSlowStatements(
   const remember = (pid: number, what: string) => {
     const history = histories.get(pid) ?? [];
     if (history.at(-1)?.what === what) return;
-    if (history.length < KEEP_CHANGES) history.push({ atMs: performance.now() - began, what });
+    history.push({ atMs: performance.now() - began, what });
+    // The last ones: a stuck statement tends to come late in the load.
+    if (history.length > KEEP_CHANGES) history.shift();
     histories.set(pid, history);
   };
   const followSchedule = (pid: number, backendAgeMs: number, state: string | undefined) => {
@@ -139,18 +141,18 @@ export function watchSlowStatements(
         [database, thresholdMs],
       );
       for (const row of rows) {
-        // (Its own backend is left out: it is always running this very query when sampled.)
+        // (A guard: an observer on the same database would always be running this very query when sampled.)
         // The process as the kernel sees it too: a backend PostgreSQL shows waiting for its client may be
         // stuck in the kernel instead (a page fault waiting for the disk shows as state D), or ready to run
         // and kept off the CPU (state R).
-        const process = processState(row.pid);
-        followSchedule(row.pid, row.backend_ms, process?.state);
-        const kernel = process
-          ? `; process ${process.state} in ${process.sleepingIn}, ${process.majorFaults} major faults`
+        const kernel = processState(row.pid);
+        followSchedule(row.pid, row.backend_ms, kernel?.state);
+        const seenByKernel = kernel
+          ? `; process ${kernel.state} in ${kernel.sleepingIn}, ${kernel.majorFaults} major faults`
           : '';
         remember(
           row.pid,
-          `${row.wait_event}, statement started ${row.query_started} (client port ${row.client_port})${kernel}`,
+          `${row.wait_event}, statement started ${row.query_started} (client port ${row.client_port})${seenByKernel}`,
         );
         if (!row.slow) continue;
         const key = `${row.pid} ${row.query}`;

@@ -18,9 +18,12 @@ export function describeStuckBackends(serverLog: string[], backend: WatchReport[
       .filter((line) => server && line.includes(`${server}:`) && line.includes('new connection to server'))
       .at(-1);
     const port = opened && /\(from [^)]*:(\d+)\)/.exec(opened)?.[1];
+    // PostgreSQL's lines come through a pipe of their own, so its "connection received" may sit a few
+    // lines before PgBouncer's; the port, as a whole number.
+    const portOf = new RegExp(`port=${port}\\b`);
     const pid = serverLog
-      .slice(opened ? serverLog.indexOf(opened) : 0)
-      .filter((line) => line.startsWith('postgres:') && port && line.includes(`port=${port}`))
+      .slice(opened ? Math.max(0, serverLog.indexOf(opened) - 20) : 0)
+      .filter((line) => line.startsWith('postgres:') && port && portOf.test(line))
       .map((line) => /\[(\d+)\]/.exec(line)?.[1])
       .find(Boolean);
     lines.push(`stuck server ${server}: PgBouncer's port ${port ?? '?'}, PostgreSQL backend ${pid ?? 'not found'}`);
