@@ -7,9 +7,9 @@
 //
 // Each sample first waits for the servers' core to go quiet: the services are still finishing the
 // last measurement's requests for up to a second after the load stops (a database-path page takes
-// 0.25-0.5 s under load), and a sample taken then timed that tail, not the machine. In the full runs of
-// 2026-11-29 the samples right after scenario 3's loads read 0.27-0.30 of the first while every other
-// sample of the run sat within 0.98-1.15, and the reported spread said "80 %".
+// 0.25-0.5 s under load), and a sample taken then timed that tail, not the machine. In full runs of
+// 2026-11-29 the sample right after scenario 3's warm-up load read 0.27-0.35 of the first while nearly
+// every other sat within 0.94-1.15, and the reported spread said 74-80 %; waiting, 14-23 %.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { median } from './median.ts';

@@ -2,10 +2,18 @@
 // the bench's servers and PostgreSQL's backends all run on this machine.
 import { readFileSync } from 'node:fs';
 
+/**
+ * The fields of /proc/<pid>/stat after the command (which may hold spaces): index 0 is field 3 (state),
+ * index N is field N + 3. Throws when the process is gone.
+ */
+function statFields(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+}
+
 /** User + system CPU seconds of process `pid` so far, from /proc/<pid>/stat. Throws when it is gone. */
 export function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // After the command: state is field 3, utime and stime are fields 14 and 15 (in clock ticks, 100 a second).
+  const fields = statFields(pid);
+  // utime and stime are fields 14 and 15, in clock ticks (100 a second).
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
@@ -29,8 +37,8 @@ export function processSchedule(pid: number): { runningNs: number; waitingNs: nu
  */
 export function processState(pid: number): { state: string; sleepingIn: string; majorFaults: number } | undefined {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // After the command: state is field 3 and majflt field 12.
+    const fields = statFields(pid);
+    // state is field 3 and majflt field 12.
     const sleepingIn = readFileSync(`/proc/${pid}/wchan`, 'utf8').trim() || '-';
     return { state: fields[0] ?? '?', sleepingIn, majorFaults: Number(fields[9]) };
   } catch {

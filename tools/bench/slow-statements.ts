@@ -129,6 +129,8 @@ export function watchSlowStatements(
   let watching = true;
   const sampling = (async () => {
     while (watching) {
+      // Its own backend left out, a guard: an observer on the same database would always be running this
+      // very query when sampled.
       const { rows } = await query(
         `SELECT pid, backend_type, state || ', ' || coalesce(wait_event_type || '/' || wait_event, 'on CPU') AS wait_event,
                 left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query,
@@ -141,7 +143,6 @@ export function watchSlowStatements(
         [database, thresholdMs],
       );
       for (const row of rows) {
-        // (A guard: an observer on the same database would always be running this very query when sampled.)
         // The process as the kernel sees it too: a backend PostgreSQL shows waiting for its client may be
         // stuck in the kernel instead (a page fault waiting for the disk shows as state D), or ready to run
         // and kept off the CPU (state R).
