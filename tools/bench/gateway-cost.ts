@@ -113,8 +113,8 @@ export async function runGatewayCost(options: ScenarioOptions & RoundsOptions) {
     >;
     return {
       ...rows,
-      /** Every measured run, each of which the outcome checks look at. */
-      all: Object.values(runs).flat(),
+      /** Every measured run, each of which the outcome checks look at, named by target and round. */
+      all: TARGETS.flatMap((target) => runs[target].map((run, round) => ({ target, round: round + 1, run }))),
       ratios: {
         gatewayVsMinimal: ratio('gateway', 'minimal'),
         gatewayVsNginx: ratio('gateway', 'nginx'),
