@@ -5,12 +5,13 @@
 //   (peers/plain-pg-client-worker.ts: the same worker otherwise, on the same pool); 64 connections
 //   through each gateway, both measured in every round, the order alternating between rounds, each
 //   measured run in a full run right after WARM_UP_SECONDS of unmeasured load (rounds.ts says why);
-// - in process: the repository against the plain-pg list, pages/s, no HTTP at all (one measurement
-//   of half the seconds each: the second row, not the target).
+// - in process: the repository against the plain-pg list, pages/s, no HTTP at all (the second row,
+//   not the target), in as many rounds of IN_PROCESS_SECONDS each, the order alternating too.
 import pg from 'pg';
 import { buildPooledDatabaseConfig, openPooledDatabase } from '../../shared/db.ts';
 import { createClientRepository } from '../../workers/client/client-repository.ts';
 import { fetchPatiently, pagesPerSecond } from './load.ts';
+import { median } from './median.ts';
 import { createPlainPgClientList } from './plain-pg-client-list.ts';
 import { measureInRounds, medianRun, type RoundsOptions, ratioOfRounds } from './rounds.ts';
 import { LIST_PATH, loadList, type ScenarioOptions, startSystem, stopAll, tokenFor } from './scenarios.ts';
@@ -20,8 +21,6 @@ const PLAIN_PG_CLIENT_WORKER = 'tools/bench/peers/plain-pg-client-worker.ts';
 const POOL_SIZE = 5;
 const PATHS = ['prisma', 'plainPg'] as const;
 type ListPath = (typeof PATHS)[number];
-
-const round = (value: number) => Math.round(value * 100) / 100;
 
 type ListQueryCostOptions = ScenarioOptions & RoundsOptions;
 
@@ -67,8 +66,15 @@ async function measureEndToEnd(options: ListQueryCostOptions) {
   }
 }
 
+/**
+ * Each side's share of an in-process round, seconds: short, since nothing here idles between rounds
+ * (one pool each, this process busy throughout). One measurement of 7.5 s each, as it was, moved
+ * 0.75-0.87 between the full runs of 2026-11-29, more than the repeated ratios did.
+ */
+const IN_PROCESS_SECONDS = 2;
+
 /** The repository (Prisma 7 + adapter-pg) against the plain-pg list in this process, 16 loops, same pool size. */
-async function measureInProcess(options: ScenarioOptions) {
+async function measureInProcess(options: ScenarioOptions & RoundsOptions) {
   const { stack } = options;
   const database = openPooledDatabase(
     buildPooledDatabaseConfig({ databaseUrl: stack.transactionUrl, poolSize: POOL_SIZE, poolMode: 'transaction' }),
@@ -79,10 +85,19 @@ async function measureInProcess(options: ScenarioOptions) {
   const plainList = createPlainPgClientList(plain);
   const query = { ownerId: stack.user.id, page: 1, limit: 20, sort: '-createdAt' as const };
   try {
-    const seconds = options.seconds / 2;
-    const prisma = await pagesPerSecond(() => clients.listForOwner(query), seconds);
-    const plainPg = await pagesPerSecond(() => plainList.listForOwner(query), seconds);
-    return { prisma, plainPg, ratio: round(prisma / Math.max(1, plainPg)) };
+    const list = { prisma: () => clients.listForOwner(query), plainPg: () => plainList.listForOwner(query) };
+    // No machine-speed sample between these rounds: each would leave both pools idle for seconds.
+    const runs = await measureInRounds(
+      'scenario 6, in process',
+      PATHS,
+      { ...options, seconds: IN_PROCESS_SECONDS, betweenMeasurements: undefined, warmUpEvery: false },
+      (path, seconds) => pagesPerSecond(list[path], seconds),
+    );
+    return {
+      prisma: median(runs.prisma),
+      plainPg: median(runs.plainPg),
+      ratio: ratioOfRounds(runs.prisma, runs.plainPg, (pages) => pages),
+    };
   } finally {
     await database.close();
     await plain.end();

@@ -224,7 +224,7 @@ try {
     );
     // #15 item 1: the target is the end-to-end ratio; the in-process one shows Prisma's cost alone.
     ratios.prismaListVsPlainPgEndToEnd = { ...endToEnd.ratio, target: 0.9 };
-    ratios.prismaListVsPlainPgInProcess = { value: inProcess.ratio, target: null };
+    ratios.prismaListVsPlainPgInProcess = { ...inProcess.ratio, target: null };
   }
   if (await starting(7)) {
     log(
