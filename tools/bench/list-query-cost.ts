@@ -71,7 +71,7 @@ async function measureEndToEnd(options: ListQueryCostOptions) {
  * (one pool each, this process busy throughout). One measurement of 7.5 s each, as it was, moved
  * 0.75-0.87 between the full runs of 2026-11-29, more than the repeated ratios did.
  */
-const IN_PROCESS_SECONDS = 2;
+export const IN_PROCESS_SECONDS = 2;
 
 /** The repository (Prisma 7 + adapter-pg) against the plain-pg list in this process, 16 loops, same pool size. */
 async function measureInProcess(options: ScenarioOptions & RoundsOptions) {

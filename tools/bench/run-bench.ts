@@ -11,7 +11,7 @@ import { renderIncidentChart } from './chart.ts';
 import { leaveAutogroups } from './cpu-group.ts';
 import { pinBenchProcess } from './cpu-pinning.ts';
 import { runGatewayCost } from './gateway-cost.ts';
-import { runListQueryCost } from './list-query-cost.ts';
+import { IN_PROCESS_SECONDS, runListQueryCost } from './list-query-cost.ts';
 import type { LoadResult } from './load.ts';
 import { machineSpeedSampler } from './machine-speed.ts';
 import { versionsOfPeers } from './peers/versions.ts';
@@ -26,16 +26,19 @@ const { values: flags } = parseArgs({
 const quick = Boolean(flags.quick);
 // Ratios are repeated in a full run (median and spread reported); a quick run is a smoke test and
 // must stay short (bench-smoke.test.ts bounds it at 480 s; about 150-180 s on the 2-core machines).
-// The comparisons of scenarios 3 and 5-7 take five rounds of 10 s, the time three rounds of 15 s took:
-// on these machines one round in three often sat 10-25 % from the other two, and moved a median of
-// three with it (tools/bench/NOTES.md, "Five rounds"). Scenario 8 keeps three of 15 s: its crowd is
-// told to come back up to 10 s later, so a shorter run would measure the crowd away.
+// The comparisons of scenarios 3 and 5-7 take five rounds of 10 s (50 s a target against three rounds'
+// 45; a full run about 2 minutes longer): on these machines one round in three often sat 10-25 % from
+// the other two, and moved a median of three with it (tools/bench/NOTES.md, "Five rounds"). Scenario 8
+// keeps three of 15 s: its crowd is told to come back up to 10 s later, so a shorter run would measure
+// the crowd away.
 const settings = quick
   ? { seconds: 4, users: 200, clients: 20_000, rounds: 1, roundSeconds: 4, crowdRounds: 1 }
   : { seconds: 15, users: 2_000, clients: 100_000, rounds: 5, roundSeconds: 10, crowdRounds: 3 };
 /** A machine whose speed moved more than this during the run is named in the summary (the samples themselves vary by up to about 4 % on a quiet machine). */
 const MACHINE_SPREAD_WARNING_PERCENT = 10;
 // `--only 5` measures just those scenarios (scenario 2 still needs 1 to have run, to show anything).
+/** How scenarios 3 and 5-7 repeat their comparisons, for the log. */
+const inRoundsText = `${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${settings.roundSeconds} s`;
 const only = flags.only ? new Set(flags.only.split(',').map((n) => Number(n.trim()))) : undefined;
 const runs = (scenario: number) => !only || only.has(scenario);
 const log = (line: string) => console.log(`[bench] ${line}`);
@@ -127,9 +130,7 @@ try {
     if (session) timelines = { session: session.timeline, transaction: transaction.timeline };
   }
   if (await starting(3)) {
-    log(
-      `scenario 3: scale (64 and 1,000 concurrent clients through the gateway, cache off), ${settings.rounds} rounds of ${settings.roundSeconds} s`,
-    );
+    log(`scenario 3: scale (64 and 1,000 concurrent clients through the gateway, cache off), ${inRoundsText}`);
     const scale = await runScale(inRounds);
     // Past the gateway's admission bound (gateway/pipeline/admission.ts) the surplus is told 503 with
     // Retry-After at once: that is the contract. A timeout, a broken connection or any other error is
@@ -164,7 +165,7 @@ try {
   }
   if (await starting(5)) {
     log(
-      `scenario 5: gateway cost and peers (worker direct, minimal forwarder, nginx, @fastify/http-proxy on Node, gateway; edge hit vs a minimal edge), ${settings.rounds} rounds of ${settings.roundSeconds} s`,
+      `scenario 5: gateway cost and peers (worker direct, minimal forwarder, nginx, @fastify/http-proxy on Node, gateway; edge hit vs a minimal edge), ${inRoundsText}`,
     );
     const gateway = await runGatewayCost({ ...inRounds, warmUpEvery: !quick });
     // Which target, which round and what kind, so that a rare error can be followed up.
@@ -199,7 +200,7 @@ try {
   }
   if (await starting(6)) {
     log(
-      `scenario 6: the client list through Prisma against plain pg (same statement, pool 5): through the gateway, database path, 64 connections, ${settings.rounds} rounds of ${settings.roundSeconds} s; then in process, 16 loops`,
+      `scenario 6: the client list through Prisma against plain pg (same statement, pool 5): through the gateway, database path, 64 connections, ${inRoundsText}; then in process, 16 loops, ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${IN_PROCESS_SECONDS} s a side`,
     );
     const { endToEnd, inProcess } = await runListQueryCost({
       ...inRounds,
@@ -228,7 +229,7 @@ try {
   }
   if (await starting(7)) {
     log(
-      `scenario 7: balancing (two client replicas, one 20 ms farther away; round robin and least outstanding), ${settings.rounds} rounds of ${settings.roundSeconds} s`,
+      `scenario 7: balancing (two client replicas, one 20 ms farther away; round robin and least outstanding), ${inRoundsText}`,
     );
     const balancing = await runBalancing({ ...inRounds, warmUpEvery: !quick });
     const all = [...balancing.rounds.roundRobin, ...balancing.rounds.leastOutstanding];
