@@ -23,8 +23,8 @@ export type RoundsOptions = Pick<ScenarioOptions, 'log' | 'betweenMeasurements' 
  * Unmeasured load on a target right before each of its measured runs in a full run's rounds, where a
  * target sits idle while the others are measured (10 s each and their warm-ups in a full run): longer
  * than the workers' DB_IDLE_TIMEOUT (10 s), so a worker's pool has closed its connections, and
- * whatever a runtime lets go of when idle is gone. Without it, scenario 6's round that measured Prisma right after its idle was
- * the lowest of three in three full runs of 2026-11-29 (0.89, 0.86 and 0.89).
+ * whatever a runtime lets go of when idle is gone. Without it, scenario 6's round that measured Prisma
+ * right after its idle was the lowest of three in three full runs of 2026-11-29 (0.89, 0.86 and 0.89).
  */
 const WARM_UP_SECONDS = 2;
 

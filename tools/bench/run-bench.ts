@@ -36,9 +36,10 @@ const settings = quick
   : { seconds: 15, users: 2_000, clients: 100_000, rounds: 5, roundSeconds: 10, crowdRounds: 3 };
 /** A machine whose speed moved more than this during the run is named in the summary (the samples themselves vary by up to about 4 % on a quiet machine). */
 const MACHINE_SPREAD_WARNING_PERCENT = 10;
+/** How the repeated comparisons run, for the log: "5 rounds of 10 s". */
+const roundsOf = (seconds: number) => `${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${seconds} s`;
+const inRoundsText = roundsOf(settings.roundSeconds);
 // `--only 5` measures just those scenarios (scenario 2 still needs 1 to have run, to show anything).
-/** How scenarios 3 and 5-7 repeat their comparisons, for the log. */
-const inRoundsText = `${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${settings.roundSeconds} s`;
 const only = flags.only ? new Set(flags.only.split(',').map((n) => Number(n.trim()))) : undefined;
 const runs = (scenario: number) => !only || only.has(scenario);
 const log = (line: string) => console.log(`[bench] ${line}`);
@@ -200,7 +201,7 @@ try {
   }
   if (await starting(6)) {
     log(
-      `scenario 6: the client list through Prisma against plain pg (same statement, pool 5): through the gateway, database path, 64 connections, ${inRoundsText}; then in process, 16 loops, ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${IN_PROCESS_SECONDS} s a side`,
+      `scenario 6: the client list through Prisma against plain pg (same statement, pool 5): through the gateway, database path, 64 connections, ${inRoundsText}; then in process, 16 loops, ${roundsOf(IN_PROCESS_SECONDS)} a side`,
     );
     const { endToEnd, inProcess } = await runListQueryCost({
       ...inRounds,
